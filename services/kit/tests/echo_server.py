@@ -1,0 +1,58 @@
+"""A small real model server built on kit, used by kit's own tests.
+
+`POST /v1/models/echo:predict` returns each document's length and sha256; option
+`sleep` makes the work block a worker thread that long; `fail` raises the named error.
+"""
+
+import hashlib
+import time
+
+import kserve
+from pydantic_settings import SettingsConfigDict
+
+from kit import errors
+from kit.concurrency import BoundedExecutor
+from kit.payload import binary_inputs, make_response
+from kit.server import serve
+from kit.settings import ServiceSettings
+
+FAILURES = {
+    "invalid": errors.InvalidInput("bad bytes", code="not_audio"),
+    "unprocessable": errors.UnprocessableInput("no pages"),
+    "too_large": errors.PayloadTooLarge("too long"),
+    "media": errors.UnsupportedMediaType("not a pdf"),
+    "boom": RuntimeError("internal detail"),
+}
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ECHO_", extra="ignore")
+
+
+class EchoModel(kserve.Model):
+    def __init__(self, settings: Settings):
+        super().__init__("echo")
+        self.executor = BoundedExecutor(settings.max_concurrency, settings.max_queue)
+
+    def load(self) -> bool:
+        self.ready = True
+        return self.ready
+
+    @staticmethod
+    def work(data: bytes, options: dict) -> dict:
+        if options.get("fail"):
+            raise FAILURES[options["fail"]]
+        time.sleep(float(options.get("sleep", 0)))
+        return {"length": len(data), "sha256": hashlib.sha256(data).hexdigest(), "options": options}
+
+    async def predict(self, payload, headers=None, response_headers=None):
+        items = binary_inputs(payload, field="document")
+        results = [await self.executor.run(self.work, it.data, it.options) for it in items]
+        return make_response(payload, self.name, results)
+
+
+if __name__ == "__main__":
+    settings = Settings()
+    model = EchoModel(settings)
+    model.load()
+    serve(model, settings)
