@@ -16,3 +16,6 @@ test: bootstrap
 
 venvs:
 	@for d in services/*/ operators/*/ tests/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done
+
+crds:
+	@cd operators/platform-operator && $$(bash ../../scripts/venv.sh .)/bin/python -m platform_operator crds --out crds/

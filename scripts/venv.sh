@@ -11,7 +11,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ $# -eq 1 ] || { echo "usage: $0 <component-dir>" >&2; exit 2; }
-if [ -d "$root/$1" ]; then dir=$(cd "$root/$1" && pwd); else dir=$(cd "$1" && pwd); fi
+if [ -d "$1" ]; then dir=$(cd "$1" && pwd); else dir=$(cd "$root/$1" && pwd); fi
 req="$dir/requirements.txt"
 [ -f "$req" ] || { echo "venv.sh: $req is missing" >&2; exit 2; }
 
@@ -23,6 +23,7 @@ hash=$({ cat "$req"; echo "python=$pyver layout=1"; } | sha256sum | cut -c1-12)
 cache=${AIP_CACHE:-$HOME/.cache/ai-platform}
 venv="$cache/venvs/$name-$hash"
 mkdir -p "$cache/venvs"
+SETUPTOOLS_VERSION=84.2.1
 
 exec 9>"$cache/venvs/.$name.lock"
 flock 9
@@ -31,8 +32,10 @@ if [ ! -f "$venv/.complete" ]; then
   echo "venv.sh: creating $venv from ${req#"$root"/}" >&2
   rm -rf "$venv"
   "$py" -m venv "$venv"
-  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" 2>&1 \
-      | grep -v "^WARNING: Location 'file:" >&2; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+  # setuptools >= 64 builds editable installs without build isolation
+  if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+           $(grep -qi '^setuptools' "$req" || echo "setuptools==$SETUPTOOLS_VERSION") -r "$req" 2>&1 \
+         | grep -v "^WARNING: Location 'file:" >&2; [ "${PIPESTATUS[0]}" -eq 0 ]; }; then
     echo "venv.sh: installing ${req#"$root"/} failed" >&2
     rm -rf "$venv"
     exit 1

@@ -1,0 +1,31 @@
+"""Per-task defaults: model name, environment prefix and gateway route settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    """What a task implies when the AIService leaves it out."""
+
+    model: str | None
+    env_prefix: str | None
+    resource: str | None
+    timeout_s: int
+    max_upload_mb: int
+
+
+# None means: derive from the AIService name (custom services).
+TASK_DEFAULTS: dict[str, TaskDefaults] = {
+    "transcription": TaskDefaults("audio", "AUDIO", "transcriptions", 300, 100),
+    "statement-extraction": TaskDefaults("vlm", "VLM", "statements", 300, 50),
+    "document-qa": TaskDefaults("document-qa", "DOCQA", "documents", 120, 20),
+    "translation": TaskDefaults("translation", "TRANSLATION", "translations", 60, 1),
+    "custom": TaskDefaults(None, None, None, 60, 10),
+}
+
+
+def env_prefix_for(name: str) -> str:
+    """Environment prefix derived from a resource name: `my-model` -> `MY_MODEL`."""
+    return name.upper().replace("-", "_").replace(".", "_")

@@ -1,0 +1,166 @@
+"""Kopf handlers: parse, lock, call the reconcile steps, map API failures to retries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from . import API_VERSION, GROUP, VERSION
+from .client import ApiError, KubeClient
+from .conditions import is_true, mirror_ready, set_condition
+from .config import OperatorConfig
+from .models import AISERVICE_NAME_RULE, AIServiceSpec, GPUPoolSpec
+from .reconcile import NoPool, pool_status, reconcile_service, requeue_after_delete, withdraw
+from .render import LABEL_SERVICE, MANAGED_BY
+from .timeslicing import configmap_name, timeslicing_configmap
+
+RETRY_DELAY = 10
+NO_POOL_DELAY = 60
+_MANAGED = {"app.kubernetes.io/managed-by": MANAGED_BY["app.kubernetes.io/managed-by"]}
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """Keep kopf's bookkeeping in annotations (the status schema is strict), post only warnings
+    from logs as events, and make the client unless one was injected."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=f"operator.{GROUP}")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=f"operator.{GROUP}")
+    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.posting.level = logging.WARNING  # events come from the reconcile outcome, not from logs
+    if "config" not in memo:
+        memo.config = OperatorConfig.from_env()
+    if "lock" not in memo:
+        memo.lock = threading.Lock()
+    if "client" not in memo:
+        memo.client = KubeClient()
+
+
+def _retry(exc: ApiError) -> kopf.TemporaryError:
+    return kopf.TemporaryError(f"Kubernetes API call failed: {exc}", delay=RETRY_DELAY)
+
+
+def _invalid(message: str, kind: str, patch: kopf.Patch, status, generation) -> kopf.PermanentError:
+    patch.status["conditions"] = set_condition((status or {}).get("conditions"), kind, False,
+                                               "InvalidSpec", message, generation)
+    patch.status["observedGeneration"] = generation
+    return kopf.PermanentError(f"invalid spec: {message}")
+
+
+def _parse(model, spec, patch: kopf.Patch, status, generation):
+    kind = "Admitted" if model is AIServiceSpec else "Ready"
+    try:
+        return model.model_validate(dict(spec or {}))
+    except ValidationError as exc:
+        message = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors())
+        raise _invalid(message, kind, patch, status, generation) from exc
+
+
+@kopf.on.resume(GROUP, VERSION, "aiservices")
+@kopf.on.create(GROUP, VERSION, "aiservices")
+@kopf.on.update(GROUP, VERSION, "aiservices")
+def reconcile_aiservice(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
+                        patch: kopf.Patch, memo: kopf.Memo, logger, **_: Any) -> None:
+    """Make the InferenceService and route of an AIService, once its GPU budget fits."""
+    if not AISERVICE_NAME_RULE.check(meta["name"]):
+        raise _invalid(AISERVICE_NAME_RULE.message, "Admitted", patch, status, meta.get("generation"))
+    parsed = _parse(AIServiceSpec, spec, patch, status, meta.get("generation"))
+    client, obj = memo.client, dict(body)
+    try:
+        with memo.lock:
+            outcome = reconcile_service(client, memo.config, obj, parsed)
+        for kind, reason, message in outcome.events:
+            client.event(obj, kind, reason, message)
+    except NoPool as exc:
+        patch.status["conditions"] = set_condition(status.get("conditions"), "Admitted", False, "NoGPUPool",
+                                                   str(exc), meta.get("generation"))
+        client.event(obj, "Warning", "NoGPUPool", str(exc))
+        raise kopf.TemporaryError(str(exc), delay=NO_POOL_DELAY) from exc
+    except ApiError as exc:
+        raise _retry(exc) from exc
+    patch.status.update(outcome.status)
+    logger.info("AIService reconciled: %s", outcome.status.get("conditions"))
+
+
+@kopf.on.delete(GROUP, VERSION, "aiservices")
+def delete_aiservice(name: str, namespace: str, spec: kopf.Spec, memo: kopf.Memo, logger, **_: Any) -> None:
+    """Remove the route and InferenceService; admit services that were waiting for the memory."""
+    client = memo.client
+    try:
+        with memo.lock:
+            withdraw(client, memo.config, name, namespace)
+            touched = requeue_after_delete(client, dict(spec or {}), f"{namespace}/{name}")
+    except ApiError as exc:
+        raise _retry(exc) from exc
+    logger.info("AIService deleted; requeued %s", touched)
+
+
+@kopf.on.event("serving.kserve.io", "v1beta1", "inferenceservices", labels=_MANAGED)
+def mirror_inference_service(type: str, body: kopf.Body, namespace: str, memo: kopf.Memo, logger,
+                             **_: Any) -> None:
+    """Copy an InferenceService's readiness and URL into its AIService's status."""
+    owner = (body.get("metadata", {}).get("labels") or {}).get(LABEL_SERVICE)
+    if not owner:
+        return
+    client = memo.client
+    try:
+        ais = client.get(API_VERSION, "AIService", owner, namespace)
+        if ais is None or not is_true((ais.get("status") or {}).get("conditions"), "Admitted"):
+            return
+        isvc = None if type == "DELETED" else dict(body)
+        status = ais.get("status") or {}
+        new = mirror_ready(status, isvc, ais["metadata"].get("generation"))
+        if all(status.get(k) == v for k, v in new.items()):
+            return
+        client.patch(API_VERSION, "AIService", owner, namespace, {"status": new}, status=True)
+    except ApiError as exc:
+        logger.warning("could not mirror InferenceService %s/%s: %s", namespace, owner, exc)
+
+
+@kopf.on.resume(GROUP, VERSION, "gpupools")
+@kopf.on.create(GROUP, VERSION, "gpupools")
+@kopf.on.update(GROUP, VERSION, "gpupools")
+def reconcile_gpupool(name: str, body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
+                      patch: kopf.Patch, memo: kopf.Memo, logger, **_: Any) -> None:
+    """Apply the pool's time-slicing ConfigMap, refresh its budget status, and requeue its services
+    when the pool changed (node selector, renaming and memory reach their InferenceServices)."""
+    generation = meta.get("generation")
+    parsed = _parse(GPUPoolSpec, spec, patch, status, generation)
+    client, config = memo.client, memo.config
+    configmap = timeslicing_configmap(name, meta["uid"], parsed, config.device_plugin_namespace)
+    try:
+        with memo.lock:
+            client.apply(configmap)
+            changed = status.get("observedGeneration") != generation
+            new, touched = pool_status(client, name, parsed, generation, configmap_name(name), everyone=changed)
+    except ApiError as exc:
+        raise _retry(exc) from exc
+    new["conditions"] = set_condition(status.get("conditions"), "Ready", True, "TimeSlicingConfigured",
+                                      f"{parsed.replicas} shares per GPU in ConfigMap "
+                                      f"{config.device_plugin_namespace}/{configmap_name(name)}", generation)
+    patch.status.update(new)
+    logger.info("GPUPool reconciled; requeued %s", touched)
+
+
+@kopf.timer(GROUP, VERSION, "gpupools", interval=60, initial_delay=30)
+def audit_gpupool(name: str, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status, patch: kopf.Patch,
+                  memo: kopf.Memo, logger, **_: Any) -> None:
+    """Backstop: recount the pool's budget and requeue services whose admission would change."""
+    try:
+        parsed = GPUPoolSpec.model_validate(dict(spec or {}))
+    except ValidationError:
+        return
+    try:
+        with memo.lock:
+            new, touched = pool_status(memo.client, name, parsed, status.get("observedGeneration"),
+                                       configmap_name(name))
+    except ApiError as exc:
+        raise _retry(exc) from exc
+    changed = {k: v for k, v in new.items() if status.get(k) != v}
+    if changed:
+        patch.status.update(changed)
+    if touched:
+        logger.info("GPUPool audit requeued %s", touched)

@@ -1,0 +1,79 @@
+"""`python -m platform_operator render`: the dry run users and tests run without a cluster."""
+
+import json
+import subprocess
+import sys
+
+import yaml
+from conftest import EXAMPLES, ROOT
+from k8s_schemas import validate, validate_inference_service
+
+from platform_operator.__main__ import main
+from platform_operator.dryrun import render_documents
+
+
+def _docs(*names):
+    return [yaml.safe_load((EXAMPLES / n).read_text()) for n in names]
+
+
+def test_cli_renders_every_example_into_valid_objects():
+    files = sorted(map(str, EXAMPLES.glob("*.yaml")))
+    out = subprocess.run([sys.executable, "-m", "platform_operator", "render", *files],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    objects = [d for d in yaml.safe_load_all(out) if d]
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in objects]
+    assert kinds == [("ConfigMap", "time-slicing-rtx5060ti"), ("InferenceService", "audio"),
+                     ("InferenceService", "document-qa"), ("InferenceService", "translation"),
+                     ("InferenceService", "vlm"), ("ConfigMap", "ai-platform-gateway-routes")]
+    for obj in objects:
+        (validate_inference_service if obj["kind"] == "InferenceService" else validate)(obj)
+    table = json.loads(objects[-1]["data"]["routes.json"])
+    assert [r["name"] for r in table["routes"]] == ["audio", "document-qa", "translation", "vlm"]
+    assert {r["kind"] for r in table["routes"]} == {"transcription", "document-qa", "translation",
+                                                    "statement-extraction"}
+
+
+def test_over_budget_services_are_noted_not_rendered():
+    docs = _docs("gpupool-rtx5060ti.yaml", "vlm.yaml")
+    greedy = _docs("vlm.yaml")[0]
+    greedy["metadata"]["name"] = "vlm-2"
+    greedy["spec"]["route"]["resource"] = "statements-2"
+    result = render_documents([*docs, greedy])
+    assert [o["metadata"]["name"] for o in result.objects if o["kind"] == "InferenceService"] == ["vlm"]
+    (note,) = result.notes
+    assert "ai-platform/vlm-2 not admitted (GPUBudgetExceeded)" in note and "needs 8 GB" in note
+
+
+def test_gpu_service_without_a_pool_is_noted():
+    result = render_documents(_docs("audio.yaml"))
+    assert result.objects == [] and "no GPUPool" in result.notes[0]
+
+
+def test_cli_prints_notes_as_comments_and_fails_on_invalid_input(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: platform.ai-platform.dev/v1alpha1\nkind: AIService\n"
+                   "metadata: {name: x}\nspec: {task: custom}\n")
+    assert main(["render", str(bad)]) == 1
+    assert "image" in capsys.readouterr().err
+    assert main(["render", str(EXAMPLES / "audio.yaml")]) == 0
+    assert capsys.readouterr().out.startswith("# AIService ai-platform/audio not admitted: no GPUPool")
+
+
+def test_namespace_option_applies_to_resources_without_one(tmp_path, capsys):
+    doc = _docs("translation.yaml")[0]
+    del doc["metadata"]["namespace"]
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["render", "--namespace", "team-a", str(path)]) == 0
+    objects = list(yaml.safe_load_all(capsys.readouterr().out))
+    assert objects[0]["metadata"]["namespace"] == "team-a"
+    assert "translation-predictor.team-a.svc" in objects[1]["data"]["routes.json"]
+
+
+def test_cli_refuses_names_kserve_cannot_use(tmp_path, capsys):
+    doc = _docs("translation.yaml")[0]
+    doc["metadata"]["name"] = "Translation"
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["render", str(path)]) == 1
+    assert "DNS-1035" in capsys.readouterr().err
