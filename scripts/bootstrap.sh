@@ -2,8 +2,10 @@
 # Install the Debian packages the components list in their apt.txt files, when missing.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-wanted=$(cat "$root"/services/*/apt.txt "$root"/operators/*/apt.txt "$root"/tests/apt.txt 2>/dev/null \
-  | sed 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+shopt -s nullglob
+lists=("$root"/services/*/apt.txt "$root"/operators/*/apt.txt "$root"/tests/apt.txt)
+[ "${#lists[@]}" -eq 0 ] && exit 0
+wanted=$(cat "${lists[@]}" | sed 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
 missing=()
 for pkg in $wanted; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
