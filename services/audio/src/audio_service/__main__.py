@@ -1,0 +1,19 @@
+"""`python -m audio_service`: load the model and serve it (v1/v2 REST on AUDIO_PORT, gRPC on AUDIO_GRPC_PORT)."""
+
+from kit.logging import configure_logging
+from kit.server import serve
+
+from .model import AudioModel
+from .settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("audio", settings.log_level)
+    model = AudioModel(settings)
+    model.load()
+    serve(model, settings, service_name="audio")
+
+
+if __name__ == "__main__":
+    main()

