@@ -1,0 +1,348 @@
+"""Stage 3: layout-aware parsing. Find the transaction table from its header words and column
+positions, then read rows (multi-line descriptions, brought/carried-forward rows) and the
+statement details printed around it (bank, account, period, opening and closing balance)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .normalize import (CURRENCY_CODES, CURRENCY_SYMBOLS, DATE_RE, Money, RawDate, clean_description,
+                        find_money, match_date_prefix, parse_money, repair_money)
+from .words import Line, Page, Token
+
+HEADERS: dict[str, tuple[str, ...]] = {
+    "date": ("date", "datum", "buchungstag", "buchungsdatum", "posting date", "transaction date",
+             "trans date", "booking date", "fecha", "data", "date opération", "date operation"),
+    "value_date": ("value date", "valuta", "wert", "date valeur", "valeur", "value"),
+    "description": ("description", "details", "transaction details", "particulars", "narrative",
+                    "transaction", "transactions", "memo", "payee", "reference", "buchungstext",
+                    "beschreibung", "verwendungszweck", "text", "libellé", "libelle", "opération",
+                    "operation", "opérations", "concepto", "descrizione", "transaction description",
+                    "payment type and details", "payment details"),
+    "debit": ("debit", "debits", "withdrawal", "withdrawals", "paid out", "money out", "out",
+              "payments", "soll", "lastschrift", "débit", "debit (€)", "charges", "dr"),
+    "credit": ("credit", "credits", "deposit", "deposits", "paid in", "money in", "in", "receipts",
+               "haben", "gutschrift", "crédit", "cr"),
+    "amount": ("amount", "betrag", "montant", "importe", "umsatz", "transaction amount"),
+    "balance": ("balance", "saldo", "solde", "kontostand", "running balance", "balance (£)"),
+}
+_HEADER_LOOKUP = {}
+for _kind, _words in HEADERS.items():
+    for _w in _words:
+        _HEADER_LOOKUP[re.sub(r"[^\w]", "", _w.lower())] = _kind
+NUMERIC_KINDS = ("debit", "credit", "amount", "balance")
+
+def _labels(*phrases: str) -> str:
+    """Alternation of phrases whose spaces may be missing (OCR drops them)."""
+    return "|".join(r"\s*".join(re.escape(w) for w in p.split()) for p in phrases)
+
+
+OPENING_RE = re.compile("(%s)" % _labels(
+    "opening balance", "balance brought forward", "brought forward", "previous balance", "starting balance",
+    "beginning balance", "balance b/f", "anfangssaldo", "alter saldo", "saldo vortrag", "übertrag",
+    "ubertrag", "solde initial", "solde précédent", "solde precedent", "ancien solde", "report"), re.I)
+CLOSING_RE = re.compile("(%s)" % _labels(
+    "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
+    "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter"), re.I)
+TOTAL_RE = re.compile(r"^\s*(total|totals|summe|totaux)\b", re.I)
+ACCOUNT_RE = re.compile(
+    r"(?:account\s*(?:number|no\.?|#)|acct\.?\s*(?:no\.?)?|konto\s*nummer|konto(?:-?nr\.?)?|"
+    r"num[ée]ro\s*de\s*compte|n°\s*de\s*compte|iban)\s*[:.#]?\s*"
+    r"(?P<num>[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{2,4}){3,8}|\d[\d\s\-]{3,24}\d|\*+\d{4})", re.I)
+PERIOD_RE = re.compile("(%s)" % _labels(
+    "statement period", "period", "zeitraum", "période du", "periode du", "période", "from", "vom"), re.I)
+CURRENCY_RE = re.compile(r"\b(%s)\b" % "|".join(CURRENCY_CODES))
+
+
+@dataclass
+class Column:
+    kind: str
+    x0: float
+    x1: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class RawRow:
+    """One table row as printed, before normalisation."""
+
+    page: int
+    date: RawDate | None
+    description: str
+    amounts: dict[str, Money]  # by column kind
+    score: float
+    kind: str = "transaction"  # or "opening" / "closing" (forward rows)
+    lines: int = 1
+
+
+@dataclass
+class Parsed:
+    """What the layout stage found in a document."""
+
+    rows: list[RawRow] = field(default_factory=list)
+    bank_name: str | None = None
+    account_number: str | None = None
+    currency: str | None = None
+    symbols: set[str] = field(default_factory=set)
+    period_text: tuple[str, str] | None = None
+    opening: Money | None = None
+    closing: Money | None = None
+    table_found: bool = False
+    columns: list[str] = field(default_factory=list)
+    all_dates: list[RawDate] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+
+def _segments(line: Line) -> list[list[Token]]:
+    segs: list[list[Token]] = []
+    for tok in line.tokens:
+        if segs and segs[-1][-1].seg == tok.seg:
+            segs[-1].append(tok)
+        else:
+            segs.append([tok])
+    return segs
+
+
+def _header_kind(text: str) -> str | None:
+    key = re.sub(r"[^\w]", "", text.lower())
+    return _HEADER_LOOKUP.get(key)
+
+
+def find_header(line: Line) -> list[Column] | None:
+    """Columns when `line` is a transaction table header, else None."""
+    cols: list[Column] = []
+    for seg in _segments(line):
+        kind = _header_kind(" ".join(t.text for t in seg))
+        if kind is not None:
+            cols.append(Column(kind, seg[0].x0, seg[-1].x1))
+            continue
+        for tok in seg:  # words of adjacent headers may share one segment (OCR)
+            cols.append(Column(_header_kind(tok.text) or "other", tok.x0, tok.x1))
+    kinds = [c.kind for c in cols]
+    known = [k for k in kinds if k != "other"]
+    if "date" not in kinds or len(set(known)) < 3 or len(known) < len(kinds) / 2:
+        return None
+    if not any(k in kinds for k in ("debit", "credit", "amount")):
+        return None
+    seen: set[str] = set()
+    out = []
+    for c in cols:
+        if c.kind in seen:
+            if c.kind == "date":
+                c.kind = "value_date"
+            else:
+                continue
+        seen.add(c.kind)
+        out.append(c)
+    return out
+
+
+def _money_cells(tokens: list[Token], lh: float) -> list[tuple[int, int, Money]]:
+    """(start, end, money) spans of adjacent tokens that read as one amount (`1 234,56`,
+    `12.00 DR`, or an amount OCR split into two boxes)."""
+    out = []
+    i = 0
+    while i < len(tokens):
+        best = None
+        for j in range(min(len(tokens), i + 4), i, -1):
+            if any(tokens[k].x0 - tokens[k - 1].x1 > 0.8 * lh for k in range(i + 1, j)):
+                continue
+            money = parse_money(" ".join(t.text for t in tokens[i:j]))
+            if money is None and j - i > 1:
+                money = parse_money("".join(t.text for t in tokens[i:j]))
+            if money is not None:
+                best = (i, j, money)
+                break
+        if best:
+            out.append(best)
+            i = best[1]
+        else:
+            i += 1
+    return out
+
+
+class TableReader:
+    """Reads the rows of one document's transaction tables, page after page."""
+
+    def __init__(self):
+        self.columns: list[Column] | None = None
+        self.rows: list[RawRow] = []
+
+    def _col(self, kind: str) -> Column | None:
+        return next((c for c in self.columns or [] if c.kind == kind), None)
+
+    def _numeric_column(self, x0: float, x1: float, lh: float) -> Column | None:
+        """The amount column a cell at [x0, x1] belongs to: most overlap, else nearest edge."""
+        best, best_d = None, None
+        for col in self.columns or []:
+            if col.kind not in NUMERIC_KINDS:
+                continue
+            overlap = min(x1, col.x1) - max(x0, col.x0)
+            d = -overlap if overlap > 0 else min(abs(x1 - col.x1), abs((x0 + x1) / 2 - col.cx), abs(x0 - col.x0))
+            if best_d is None or d < best_d:
+                best, best_d = col, d
+        if best is None or best_d > 6 * lh:
+            return None
+        return best
+
+    def read_page(self, page: Page) -> bool:
+        """Read the table rows of one page; True when a header was found on it."""
+        lh = page.line_height
+        header_found = False
+        active = self.columns is not None  # continuation pages may omit the header
+        last_bottom: float | None = None
+        last_row: RawRow | None = None
+        for line in page.lines:
+            cols = find_header(line)
+            if cols is not None:
+                self.columns = cols
+                header_found = active = True
+                last_bottom, last_row = line.bottom, None
+                continue
+            if not active:
+                continue
+            if last_bottom is not None and line.top - last_bottom > 3.5 * lh:
+                active = False  # a wide gap ends the table
+                continue
+            row = self._read_line(line, lh, page.number)
+            if row == "end":
+                active = False
+            elif isinstance(row, tuple):  # ("continuation", text) of a multi-line description
+                if last_row is not None and line.top - last_bottom < 1.2 * lh:
+                    last_row.description = clean_description(last_row.description + " " + row[1])
+                    last_row.lines += 1
+                    last_bottom = line.bottom
+            elif row is not None:
+                self.rows.append(row)
+                last_row = row if row.kind == "transaction" else None
+                last_bottom = line.bottom
+        return header_found
+
+    def _read_line(self, line: Line, lh: float, page: int):
+        """One table line: a RawRow, ("continuation", text), "end" (a totals row) or None."""
+        desc_col = self._col("description")
+        first_num = min((c.x0 for c in self.columns if c.kind in NUMERIC_KINDS), default=1e9)
+        tokens = line.tokens
+        amounts: dict[str, Money] = {}
+        used: set[int] = set()
+        for i, j, money in _money_cells(tokens, lh):
+            x0, x1 = tokens[i].x0, tokens[j - 1].x1
+            if desc_col is not None and x1 < desc_col.x0 + 2 * lh:
+                continue
+            col = self._numeric_column(x0, x1, lh)
+            if col is None or col.kind in amounts:
+                continue
+            if x1 < first_num - 4 * lh:
+                continue
+            amounts[col.kind] = money
+            used.update(range(i, j))
+        for k, tok in enumerate(tokens):  # amounts whose decimal point OCR lost
+            if k in used or tok.x0 < first_num - lh:
+                continue
+            money = repair_money(tok.text)
+            col = self._numeric_column(tok.x0, tok.x1, lh) if money is not None else None
+            if col is not None and col.kind not in amounts:
+                amounts[col.kind] = money
+                used.add(k)
+        # text right of the description (noise in the amount columns) is not description
+        limit = first_num - 0.5 * lh if desc_col is None else max(first_num - 0.5 * lh, desc_col.x1)
+        text_tokens = [t for k, t in enumerate(tokens) if k not in used and t.cx < limit]
+        text = " ".join(t.text for t in text_tokens)
+        date = None
+        rest = text
+        date_col = self._col("date")
+        if text_tokens and (desc_col is None or text_tokens[0].x0 < desc_col.x0 - 0.3 * lh
+                            or (date_col and text_tokens[0].x0 <= date_col.x1)):
+            found = match_date_prefix(text)
+            if found:
+                date, rest = found
+                if self._col("value_date") is not None:
+                    again = match_date_prefix(rest)
+                    if again:
+                        rest = again[1]
+        description = clean_description(rest)
+        if TOTAL_RE.match(description) and date is None:
+            return "end"
+        score = min((t.score for t in tokens), default=1.0)
+        if date is None and not amounts:
+            if description and desc_col is not None and text_tokens[0].x0 >= desc_col.x0 - 1.0 * lh:
+                return "continuation", description
+            return None
+        has_move = any(k in amounts for k in ("debit", "credit", "amount"))
+        if not has_move and "balance" in amounts:
+            if OPENING_RE.search(description):
+                return RawRow(page, date, description, amounts, score, kind="opening")
+            if CLOSING_RE.search(description):
+                return RawRow(page, date, description, amounts, score, kind="closing")
+        if not has_move and date is not None and not description and not amounts:
+            return None
+        return RawRow(page, date, description, amounts, score)
+
+
+def _bank_name(line: Line, lh: float) -> str:
+    """The first line's text up to a wide gap (a title on the right is not the bank)."""
+    out = [line.tokens[0]]
+    for tok in line.tokens[1:]:
+        if tok.x0 - out[-1].x1 > 2.5 * max(lh, tok.height):
+            break
+        out.append(tok)
+    return clean_description(" ".join(t.text for t in out))
+
+
+def _details(parsed: Parsed, pages: list[Page]) -> None:
+    """Bank, account, period, currency and labelled balances from the text around the table."""
+    for page in pages:
+        for line in page.lines:
+            text = line.text
+            if parsed.bank_name is None and page.number == pages[0].number:
+                if re.search(r"[A-Za-z]{3}", text) and not re.search(r"statement|page|account", text, re.I):
+                    parsed.bank_name = _bank_name(line, page.line_height)
+            if parsed.account_number is None:
+                m = ACCOUNT_RE.search(text)
+                if m:
+                    parsed.account_number = re.sub(r"[\s\-]", "", m.group("num"))
+            if parsed.currency is None:
+                m = CURRENCY_RE.search(text)
+                if m:
+                    parsed.currency = m.group(1)
+            for sym in CURRENCY_SYMBOLS:
+                if sym in text:
+                    parsed.symbols.add(sym)
+            if parsed.period_text is None:
+                m = PERIOD_RE.search(text)
+                if m:
+                    found = [d.group(0) for d in DATE_RE.finditer(text[m.end():])][:2]
+                    if len(found) == 2:
+                        parsed.period_text = (found[0], found[1])
+            for seg in _segments(line):
+                seg_text = " ".join(t.text for t in seg)
+                m = OPENING_RE.search(seg_text)
+                if parsed.opening is None and m:
+                    money = find_money(seg_text[m.end():])
+                    if money is not None:
+                        parsed.opening = money
+                m = CLOSING_RE.search(seg_text)
+                if parsed.closing is None and m and "carried" not in m.group(0).lower():
+                    money = find_money(seg_text[m.end():])
+                    if money is not None:
+                        parsed.closing = money
+            for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", text):
+                parsed.years.append(int(y))
+
+
+def parse_document(pages: list[Page]) -> Parsed:
+    """Find the tables and statement details of all pages."""
+    parsed = Parsed()
+    reader = TableReader()
+    for page in pages:
+        if reader.read_page(page):
+            parsed.table_found = True
+    parsed.rows = reader.rows
+    parsed.columns = [c.kind for c in reader.columns or []]
+    _details(parsed, pages)
+    parsed.all_dates = [r.date for r in parsed.rows if r.date is not None]
+    return parsed

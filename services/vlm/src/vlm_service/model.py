@@ -1,0 +1,57 @@
+"""The KServe model `vlm`: bank statements (PDF or page images) to reconciled transactions."""
+
+from __future__ import annotations
+
+import kserve
+
+from kit.concurrency import BoundedExecutor
+from kit.logging import get_logger
+from kit.metrics import INFERENCE_ERRORS
+from kit.payload import binary_inputs, make_response
+
+from .pipeline import Pipeline
+from .settings import Settings
+
+logger = get_logger(__name__)
+
+
+class StatementModel(kserve.Model):
+    """v1: `{"instances": [{"document": {"b64": ...}, "password": ..., "task": ...}]}`;
+    v2: a BYTES input `document`, options as parameters. One JSON result per document."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings.model_name)
+        self.settings = settings
+        self.executor = BoundedExecutor(settings.max_concurrency, settings.max_queue, name="vlm")
+        self.pipeline: Pipeline | None = None
+
+    def load(self) -> bool:
+        from . import ocr
+
+        vlm = None
+        if self.settings.model:
+            from .vlm import VLM
+
+            try:
+                vlm = VLM(self.settings.model, self.settings.max_memory_gb, self.settings.device,
+                          self.settings.max_new_tokens, self.settings.image_side).load()
+            except Exception as exc:
+                logger.error("VLM_MODEL=%s could not be loaded (%s: %s); nothing is downloaded at run "
+                             "time: mount the weights or pre-populate the hub cache",
+                             self.settings.model, type(exc).__name__, exc)
+                raise
+        else:
+            logger.info("VLM_MODEL not set: extracting with the text layer, OCR and layout rules only")
+        ocr.engine(self.settings.ocr_threads, self.settings.ocr_stretch)  # load the OCR models now, not on the first scan
+        self.pipeline = Pipeline(self.settings, vlm)
+        self.ready = True
+        return self.ready
+
+    async def predict(self, payload, headers=None, response_headers=None):
+        try:
+            items = binary_inputs(payload, field="document")
+            results = [await self.executor.run(self.pipeline.run, it.data, it.options) for it in items]
+        except Exception as exc:
+            INFERENCE_ERRORS.labels(self.name, getattr(exc, "code", "internal")).inc()
+            raise
+        return make_response(payload, self.name, results)

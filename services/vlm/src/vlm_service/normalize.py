@@ -1,0 +1,222 @@
+"""Stage 4: normalise dates and amounts. Money is Decimal, never float."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+MONTHS = {
+    # English
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
+    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
+    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+    # German
+    "januar": 1, "jän": 1, "jänner": 1, "februar": 2, "mär": 3, "mrz": 3, "märz": 3, "mai": 5,
+    "juni": 6, "juli": 7, "okt": 10, "oktober": 10, "dez": 12, "dezember": 12,
+    # French
+    "janv": 1, "janvier": 1, "févr": 2, "fevr": 2, "février": 2, "fevrier": 2, "mars": 3, "avr": 4,
+    "avril": 4, "juin": 6, "juil": 7, "juillet": 7, "août": 8, "aout": 8, "déc": 12, "décembre": 12,
+    "decembre": 12, "octobre": 10, "septembre": 9, "novembre": 11,
+    # OCR reads O as 0
+    "0ct": 10, "0ctober": 10, "0kt": 10, "n0v": 11, "n0vember": 11,
+}
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+
+CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR", "fr.": "CHF"}
+CURRENCY_CODES = ("GBP", "EUR", "USD", "CHF", "AUD", "CAD", "NZD", "JPY", "SEK", "NOK", "DKK", "PLN",
+                  "CZK", "HUF", "INR", "SGD", "HKD", "ZAR", "MXN", "BRL")
+_CUR = r"(?:[£€$¥₹]|(?:%s)\b|Fr\.)" % "|".join(CURRENCY_CODES)
+
+_NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f\u2009 ]\d{3})+[.,]\d{2}|\d+[.,]\d{2}"
+MONEY_RE = re.compile(
+    rf"""^(?P<pre>[-−–+(]?)\s*(?:{_CUR}\s*)?(?P<pre2>[-−–(]?)\s*(?P<num>{_NUM})\s*(?:{_CUR})?\s*
+         (?P<post>\)|-|−|–|(?<![A-Za-z])(?:DR|Dr|dr|CR|Cr|cr|D|C)(?![A-Za-z])|\+)?\s*\)?$""",
+    re.X,
+)
+MONEY_SEARCH = re.compile(
+    rf"(?P<pre>[-−(]?)\s*(?:{_CUR}\s*)?(?P<num>{_NUM})(?:\s*(?P<post>\)|-(?!\d)|(?<![A-Za-z])(?:DR|CR)(?![A-Za-z])))?"
+)
+
+
+@dataclass(frozen=True)
+class Money:
+    """A parsed amount: signed value and whether the text carried an explicit sign marker."""
+
+    value: Decimal
+    explicit: bool
+
+
+def _number(num: str) -> Decimal:
+    """`1.234,56`, `1,234.56`, `1'234.56`, `1 234,56` -> Decimal: the last separator is decimal."""
+    digits = re.sub(r"[^\d.,]", "", num)
+    head, frac = digits[:-3], digits[-2:]
+    head = re.sub(r"[^\d]", "", head)
+    return Decimal(f"{head or '0'}.{frac}")
+
+
+def parse_money(text: str) -> Money | None:
+    """Parse one amount cell, or None when it is not money. `(12.00)`, `12.00-`, `-12.00` and
+    `12.00 DR` are negative; `12.00 CR` is an explicit credit."""
+    m = MONEY_RE.match(text.strip())
+    if not m:
+        return None
+    try:
+        value = _number(m.group("num"))
+    except InvalidOperation:
+        return None
+    pre = (m.group("pre") or "") + (m.group("pre2") or "")
+    post = (m.group("post") or "").upper()
+    negative = any(c in pre for c in "-−–(") or post in (")", "-", "−", "–", "DR", "D")
+    explicit = negative or post in ("CR", "C", "+") or "+" in pre
+    if "(" in pre and not text.rstrip().endswith(")"):
+        return None
+    return Money(-value if negative else value, explicit)
+
+
+def repair_money(text: str) -> Money | None:
+    """An amount whose decimal separator OCR lost (`123456` in a money column -> 1234.56)."""
+    m = re.fullmatch(r"([-(]?)(\d[\d,.' ]*\d{2})([)-]?)\s*(DR|CR)?", text.strip(), re.I)
+    if not m or not re.fullmatch(r"\d+", re.sub(r"[,.' ]", "", m.group(2))):
+        return None
+    digits = re.sub(r"[^\d]", "", m.group(2))
+    if len(digits) < 3 or re.search(r"[.,]\d{2}$", m.group(2)):
+        return None
+    return parse_money(f"{m.group(1)}{digits[:-2]}.{digits[-2:]}{m.group(3)}{' ' + m.group(4) if m.group(4) else ''}")
+
+
+def looks_like_money(text: str) -> bool:
+    return MONEY_RE.match(text.strip()) is not None
+
+
+def find_money(text: str) -> Money | None:
+    """The first amount anywhere in `text` (for labelled values such as `Opening balance: £1.00`)."""
+    m = MONEY_SEARCH.search(text)
+    if not m:
+        return None
+    return parse_money(m.group(0).strip())
+
+
+# -- dates ---------------------------------------------------------------------------------
+
+_ISO = r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
+_NUMERIC = r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})(?:[/.\-](?P<c>\d{4}|\d{2}))?\.?"
+_D_MON = rf"(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?[\s\-]*(?P<dm>{_MONTH_ALT})\.?(?:[\s\-,]*(?P<dy>\d{{4}}|\d{{2}}(?!\d)))?"
+_MON_D = rf"(?P<mm>{_MONTH_ALT})\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
+DATE_RE = re.compile(rf"(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d])", re.I)
+DATE_START_RE = re.compile(rf"^\s*(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d,]|\.\d)", re.I)
+
+
+@dataclass(frozen=True)
+class RawDate:
+    """A date as printed: day and month known or ambiguous (`a`, `b` numeric), year maybe missing."""
+
+    first: int
+    second: int
+    year: int | None
+    kind: str  # "iso", "named" (month known: first=day, second=month), "numeric" (order unknown)
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    y = int(text)
+    return y + 2000 if y < 100 and y < 70 else (y + 1900 if y < 100 else y)
+
+
+def _raw_from_match(m: re.Match) -> RawDate | None:
+    g = m.groupdict()
+    if g.get("iy"):
+        return RawDate(int(g["id"]), int(g["im"]), int(g["iy"]), "iso")
+    if g.get("dm"):
+        return RawDate(int(g["dd"]), MONTHS[g["dm"].lower()], _year(g.get("dy")), "named")
+    if g.get("mm"):
+        return RawDate(int(g["md"]), MONTHS[g["mm"].lower()], _year(g.get("my")), "named")
+    if g.get("a"):
+        return RawDate(int(g["a"]), int(g["b"]), _year(g.get("c")), "numeric")
+    return None
+
+
+def match_date_prefix(text: str) -> tuple[RawDate, str] | None:
+    """A date at the start of `text` and the rest of the text, or None."""
+    m = DATE_START_RE.match(text)
+    if not m:
+        return None
+    raw = _raw_from_match(m)
+    if raw is None or not _plausible(raw):
+        return None
+    return raw, text[m.end():].strip()
+
+
+def search_dates(text: str) -> list[RawDate]:
+    out = []
+    for m in DATE_RE.finditer(text):
+        raw = _raw_from_match(m)
+        if raw is not None and _plausible(raw):
+            out.append(raw)
+    return out
+
+
+def _plausible(raw: RawDate) -> bool:
+    if raw.kind == "numeric":
+        return 1 <= raw.first <= 31 and 1 <= raw.second <= 31 and min(raw.first, raw.second) <= 12
+    return 1 <= raw.first <= 31 and 1 <= raw.second <= 12
+
+
+def infer_date_order(raws: list[RawDate], hint: str | None = None) -> str:
+    """`DMY` or `MDY` for numeric dates: from the data when it decides, else the hint, else DMY."""
+    numeric = [r for r in raws if r.kind == "numeric"]
+    if any(r.first > 12 for r in numeric):
+        return "DMY"
+    if any(r.second > 12 for r in numeric):
+        return "MDY"
+    return hint if hint in ("DMY", "MDY") else "DMY"
+
+
+def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
+            default_year: int | None = None) -> date | None:
+    """A calendar date; a missing year comes from the statement period (across New Year)."""
+    if raw.kind == "numeric":
+        day, month = (raw.first, raw.second) if order == "DMY" else (raw.second, raw.first)
+    else:
+        day, month = raw.first, raw.second
+    if raw.year is not None:
+        try:
+            return date(raw.year, month, day)
+        except ValueError:
+            return None
+    years = []
+    if period:
+        years = sorted({period[0].year, period[1].year})
+    elif default_year:
+        years = [default_year]
+    best = None
+    for y in years or [date.today().year]:
+        try:
+            cand = date(y, month, day)
+        except ValueError:
+            continue
+        if period is None:
+            return cand
+        lo, hi = period[0] - timedelta(days=7), period[1] + timedelta(days=7)
+        dist = 0 if lo <= cand <= hi else min(abs((cand - lo).days), abs((cand - hi).days))
+        if best is None or dist < best[0]:
+            best = (dist, cand)
+    return best[1] if best else None
+
+
+# -- descriptions ----------------------------------------------------------------------------
+
+def clean_description(text: str) -> str:
+    """Collapse whitespace and stray separators."""
+    return re.sub(r"\s+", " ", text).strip(" |:;,-")
+
+
+def fold(text: str) -> str:
+    """Comparison key: case-folded alphanumerics without accents or spaces."""
+    norm = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in norm.casefold() if ch.isalnum() and not unicodedata.combining(ch))

@@ -1,0 +1,141 @@
+"""Stage 2: OCR of pages without a usable text layer (RapidOCR, PP-OCRv4 ONNX models shipped in
+the `rapidocr-onnxruntime` wheel, so it runs offline).
+
+Detection runs on a downscaled copy of the page, recognition on crops of the full-resolution
+image, stretched horizontally so thin letters keep their own CTC time steps. Box angles give the page skew, which is undone on the coordinates before lines are
+grouped, so a scan rotated by a degree still reads row by row."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .words import Line, Token, group_lines
+
+_engines: dict[str, object] = {}
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_threads = 1
+STRETCH = 1.3
+
+
+def engine(threads: int | None = None, stretch: float | None = None):
+    """The shared RapidOCR engines (created on first use): detection with `threads` ONNX Runtime
+    threads; recognition single-threaded, run on `threads` crops at once (small inputs scale
+    better across crops than within one)."""
+    global _pool, _threads, STRETCH
+    with _lock:
+        if stretch:
+            STRETCH = stretch
+        if not _engines:
+            from rapidocr_onnxruntime import RapidOCR
+
+            _threads = threads or max(1, min(4, os.cpu_count() or 1))
+            det = RapidOCR(use_cls=False, intra_op_num_threads=_threads, inter_op_num_threads=1)
+            rec = RapidOCR(use_cls=False, intra_op_num_threads=1, inter_op_num_threads=1)
+            # Recognition pads crops to at least this width and to the widest crop of a batch;
+            # table cells (dates, amounts) are short, so narrow single-crop batches cut the work.
+            rec.text_rec.rec_image_shape = [3, 48, 48]
+            rec.text_rec.rec_batch_num = 1
+            _engines.update(det=det, rec=rec)
+            _pool = ThreadPoolExecutor(_threads, thread_name_prefix="ocr-rec")
+        return _engines["det"]
+
+
+def _recognise(crops: list) -> list[tuple[str, float]]:
+    """Text and score per crop, the crops spread over the recognition workers."""
+    import cv2
+
+    rec = _engines["rec"].text_rec
+    if STRETCH != 1.0:  # more CTC time steps per glyph: thin letters (ti, rl, ll) are not merged
+        crops = [cv2.resize(c, (max(1, round(c.shape[1] * STRETCH)), c.shape[0]), interpolation=cv2.INTER_LINEAR)
+                 for c in crops]
+    if _threads == 1 or len(crops) < 8:
+        return rec(crops, False)[0]
+    step = -(-len(crops) // _threads)
+    chunks = [crops[i:i + step] for i in range(0, len(crops), step)]
+    out: list = []
+    for part in _pool.map(lambda c: rec(c, False)[0], chunks):
+        out.extend(part)
+    return out
+
+
+def _det_scale(h: int, w: int, target: int) -> float:
+    return min(1.0, target / max(h, w))
+
+
+def ocr_boxes(image: np.ndarray, det_side: int = 1000) -> list[tuple[np.ndarray, str, float]]:
+    """(quad in image pixels, text, score) for each text box of an RGB image."""
+    import cv2
+
+    eng = engine()
+    h, w = image.shape[:2]
+    scale = _det_scale(h, w, det_side)
+    small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
+        if scale < 1 else image
+    boxes, _ = eng.text_det(small)
+    if boxes is None or len(boxes) == 0:
+        return []
+    boxes = eng.sorted_boxes(boxes)
+    quads = [np.asarray(b, dtype=np.float32) / scale for b in boxes]
+    crops = eng.get_crop_img_list(image, quads)
+    rec = _recognise(crops)
+    out = []
+    for quad, (text, score) in zip(quads, rec):
+        text = text.strip()
+        if text and score >= 0.5:
+            out.append((quad, text, float(score)))
+    return out
+
+
+def skew_angle(quads: list[np.ndarray]) -> float:
+    """Median angle (radians) of the top edges of wide boxes."""
+    angles = []
+    for q in quads:
+        dx, dy = q[1][0] - q[0][0], q[1][1] - q[0][1]
+        height = abs(q[3][1] - q[0][1]) or 1.0
+        if dx > 3 * height:
+            angles.append(math.atan2(dy, dx))
+    if not angles:
+        return 0.0
+    angles.sort()
+    return angles[len(angles) // 2]
+
+
+def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, height: float) -> list[Token]:
+    """Deskewed word tokens; a box's words get x-ranges in proportion to their characters."""
+    angle = skew_angle([b[0] for b in boxes])
+    cos, sin = math.cos(-angle), math.sin(-angle)
+    cx, cy = width / 2, height / 2
+    tokens: list[Token] = []
+    for n, (quad, text, score) in enumerate(boxes):
+        xs, ys = [], []
+        for x, y in quad:
+            dx, dy = x - cx, y - cy
+            xs.append(cx + dx * cos - dy * sin)
+            ys.append(cy + dx * sin + dy * cos)
+        x0, x1, top, bottom = min(xs), max(xs), min(ys), max(ys)
+        # box height includes the detector's margin; shrink to the text's core
+        pad = (bottom - top) * 0.15
+        top, bottom = top + pad, bottom - pad
+        total = len(text)
+        pos = 0
+        for word in text.split(" "):
+            if word:
+                a = x0 + (x1 - x0) * pos / total
+                b = x0 + (x1 - x0) * (pos + len(word)) / total
+                tokens.append(Token(word, a, b, top, bottom, seg=n, score=score))
+            pos += len(word) + 1
+    return tokens
+
+
+def ocr_page(image, number: int, det_side: int = 1000) -> tuple[list[Line], float, float]:
+    """OCR one page image (PIL or array) into lines, in pixel coordinates."""
+    arr = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
+    h, w = arr.shape[:2]
+    boxes = ocr_boxes(arr, det_side)
+    return group_lines(boxes_to_tokens(boxes, w, h), number), float(w), float(h)

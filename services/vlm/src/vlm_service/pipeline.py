@@ -1,0 +1,205 @@
+"""The statement pipeline: document -> text layer or OCR -> layout -> normalise -> checks -> VLM
+fallback, and `task: ask` on a page image."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kit.errors import InvalidInput, ModelNotReady
+from kit.logging import get_logger
+from kit.metrics import observe
+
+from .checks import Txn, problem, reconciles_better
+from .document import Document, Limits, needs_ocr
+from .extract import Extraction, Options, extract, mask_text, result_json
+from .ocr import ocr_page
+from .settings import Settings
+from .vlm import VLM, VLMOutputError
+from .words import Page
+
+logger = get_logger(__name__)
+
+TASKS = ("extract", "ask")
+DATE_ORDERS = ("DMY", "MDY", "YMD", "AUTO")
+
+
+@dataclass
+class Request:
+    task: str = "extract"
+    question: str | None = None
+    page: int = 1
+    password: str | None = None
+    locale: str | None = None
+    date_order: str | None = None
+
+
+def _opt_str(options: dict, key: str, limit: int = 2000) -> str | None:
+    value = options.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        raise InvalidInput(f"option '{key}' must be a string", code="invalid_option")
+    if len(value) > limit:
+        raise InvalidInput(f"option '{key}' is longer than {limit} characters", code="invalid_option")
+    return value
+
+
+def parse_request(options: dict) -> Request:
+    """Validate the request options; bad values are 400 with the option named."""
+    req = Request()
+    task = (_opt_str(options, "task") or "extract").lower()
+    if task not in TASKS:
+        raise InvalidInput(f"option 'task' must be one of {', '.join(TASKS)}", code="invalid_option")
+    req.task = task
+    req.question = _opt_str(options, "question")
+    req.password = _opt_str(options, "password", 256)
+    req.locale = _opt_str(options, "locale", 32)
+    order = _opt_str(options, "date_order", 8)
+    if order is not None:
+        if order.upper() not in DATE_ORDERS:
+            raise InvalidInput("option 'date_order' must be DMY, MDY, YMD or auto", code="invalid_option")
+        req.date_order = None if order.upper() in ("AUTO", "YMD") else order.upper()
+    page = options.get("page", 1)
+    try:
+        req.page = int(page)
+    except (TypeError, ValueError):
+        raise InvalidInput("option 'page' must be a page number", code="invalid_option") from None
+    if req.page < 1:
+        raise InvalidInput("option 'page' must be 1 or more", code="invalid_option")
+    if req.task == "ask" and not req.question:
+        raise InvalidInput("task 'ask' needs a 'question'", code="missing_question")
+    return req
+
+
+class Pipeline:
+    """Runs one document through every stage; thread-safe (OCR and VLM serialise themselves)."""
+
+    def __init__(self, settings: Settings, vlm: VLM | None = None):
+        self.settings = settings
+        self.vlm = vlm
+        self.limits = Limits(max_pages=settings.max_pages, max_image_pixels=settings.max_image_pixels,
+                             max_bytes=int(settings.max_file_mb * 1024 * 1024), ocr_dpi=settings.ocr_dpi)
+        self.name = settings.model_name
+
+    def vlm_status(self, used: bool = False) -> dict:
+        if self.vlm is None:
+            return {"configured": False, "used": False,
+                    "message": "VLM not configured (set VLM_MODEL); extracted with text layer/OCR and layout rules"}
+        return {"configured": True, "used": used}
+
+    def run(self, data: bytes, options: dict) -> dict:
+        req = parse_request(options)
+        start = time.perf_counter()
+        with observe(self.name, "open"):
+            doc = Document(data, self.limits, req.password)
+        try:
+            if req.task == "ask":
+                return self._ask(doc, req)
+            return self._extract(doc, req, start)
+        finally:
+            doc.close()
+
+    # -- extract -------------------------------------------------------------------------
+    def _pages(self, doc: Document) -> list[Page]:
+        pages = []
+        for i in range(doc.page_count):
+            with observe(self.name, "text"):
+                page = doc.text_page(i)
+            if needs_ocr(page):
+                image = doc.render(i)
+                with observe(self.name, "ocr"):
+                    lines, w, h = ocr_page(image, i + 1)
+                if doc.kind == "pdf" and page.width:  # pixels -> points, like text-layer pages
+                    f = page.width / w
+                    for tok in (t for ln in lines for t in ln.tokens):
+                        tok.x0, tok.x1, tok.top, tok.bottom = tok.x0 * f, tok.x1 * f, tok.top * f, tok.bottom * f
+                    w, h = page.width, page.height
+                page = Page(i + 1, lines, "ocr", w, h)
+            pages.append(page)
+        return pages
+
+    def _extract(self, doc: Document, req: Request, start: float) -> dict:
+        pages = self._pages(doc)
+        with observe(self.name, "parse"):
+            ex = extract(pages, Options(req.locale, req.date_order))
+        used = False
+        if self.vlm is not None and self.settings.fallback:
+            with observe(self.name, "vlm"):
+                used = self._fallback(doc, ex)
+        result = result_json(ex, doc.page_count, self.vlm_status(used))
+        logger.info("extracted %d transactions from %d pages (%d by OCR) in %.2fs; running_ok=%s reconcile=%s",
+                    len(ex.txns), doc.page_count, sum(p.source == "ocr" for p in pages),
+                    time.perf_counter() - start, ex.checks.running_balance_ok, ex.checks.totals_reconcile)
+        return result
+
+    def _fallback(self, doc: Document, ex: Extraction) -> bool:
+        """Re-extract failing pages with the VLM; keep its rows only when they check better."""
+        bad = sorted({t.page for t in ex.txns if not t.balance_ok})
+        if not ex.txns:
+            bad = list(range(1, min(doc.page_count, 3) + 1))
+        if not bad:
+            return False
+        notes: list[dict] = []
+        for page in bad:
+            image = doc.render(page - 1, dpi=150)
+            try:
+                rows = self.vlm.extract_rows(image, ex.order, ex.period, ex.default_year)
+            except VLMOutputError as exc:
+                notes.append(problem(page, None, "vlm_output_invalid",
+                                     f"VLM fallback on page {page}: {exc}; the page keeps its flagged rows"))
+                continue
+            except Exception:  # a model failure must not fail the request
+                logger.exception("VLM fallback failed on page %d", page)
+                notes.append(problem(page, None, "vlm_failed",
+                                     f"VLM fallback on page {page} failed; the page keeps its flagged rows"))
+                continue
+            old = [t for t in ex.txns if t.page == page]
+            before = self._balance_before(ex, page)
+            new = [Txn(r.date, r.description, r.amount, r.balance, page, i + 1, 0.7, source="vlm")
+                   for i, r in enumerate(rows)]
+            if reconciles_better(old, new, before):
+                ex.txns = [t for t in ex.txns if t.page < page] + new + [t for t in ex.txns if t.page > page]
+                notes.append(problem(page, None, "vlm_fallback_used",
+                                     f"page {page} re-extracted by the VLM ({len(new)} rows)"))
+            else:
+                notes.append(problem(page, None, "vlm_fallback_rejected",
+                                     f"VLM rows for page {page} did not reconcile better; the page keeps its "
+                                     f"flagged rows"))
+        if ex.opening is None and ex.txns and ex.txns[0].balance is not None:
+            ex.opening = ex.txns[0].balance - ex.txns[0].amount
+        if ex.closing is None and ex.txns:
+            ex.closing = next((t.balance for t in reversed(ex.txns) if t.balance is not None), None)
+        ex.recheck(notes)
+        return True
+
+    @staticmethod
+    def _balance_before(ex: Extraction, page: int) -> Decimal | None:
+        prev = [t for t in ex.txns if t.page < page and t.balance is not None]
+        return prev[-1].balance if prev else ex.opening
+
+    # -- ask -----------------------------------------------------------------------------
+    def _ask(self, doc: Document, req: Request) -> dict:
+        if self.vlm is None:
+            raise ModelNotReady(self.name, "the VLM is not configured (set VLM_MODEL); task 'ask' needs it",
+                                code="vlm_not_configured")
+        if req.page > doc.page_count:
+            raise InvalidInput(f"page {req.page} does not exist (the document has {doc.page_count})",
+                               code="invalid_option")
+        image = doc.render(req.page - 1, dpi=150)
+        with observe(self.name, "vlm"):
+            answer = self.vlm.generate(image, req.question, max_new_tokens=min(512, self.settings.max_new_tokens))
+        account = None
+        if doc.kind == "pdf":
+            from .layout import ACCOUNT_RE
+
+            for line in doc.text_page(req.page - 1).lines:
+                m = ACCOUNT_RE.search(line.text)
+                if m:
+                    account = m.group("num").replace(" ", "").replace("-", "")
+                    break
+        return {"task": "ask", "question": req.question, "answer": mask_text(answer, account),
+                "page": req.page, "pages": doc.page_count, "vlm": self.vlm_status(True)}
