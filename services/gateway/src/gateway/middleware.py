@@ -1,0 +1,77 @@
+"""Authentication, rate limit and scope check as pure ASGI middleware, so a request without a
+valid key is refused before a single byte of its (possibly large) body is read."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from anyio import to_thread
+
+from .auth import extract_key
+from .errors import ApiError
+
+OPEN_PATHS = frozenset({
+    "/healthz", "/readyz", "/metrics", "/api/v1/health", "/docs", "/openapi.json",
+})
+OPEN_PREFIXES = ("/docs/static/",)
+PRINCIPAL_KEY = "gateway.principal"
+
+
+def _header(scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", ()):
+        if k == name:
+            return v.decode("latin-1")
+    return None
+
+
+def _is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+class AuthMiddleware:
+    def __init__(self, app, gw):
+        self.app = app
+        self.gw = gw
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or _is_open(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self._authenticate(scope)
+        except ApiError as exc:
+            await _send_error(send, exc)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, scope):
+        gw = self.gw
+        key = extract_key(_header(scope, b"authorization"), _header(scope, b"x-api-key"))
+        if not key:
+            raise ApiError(401, "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                           code="missing_api_key", headers={"WWW-Authenticate": "Bearer"})
+        hit, principal, key_hash = gw.keys.cached(key)
+        if not hit:
+            principal = await to_thread.run_sync(gw.keys.resolve, key_hash)
+        if principal is None:
+            raise ApiError(401, "the API key is not valid or was revoked", code="invalid_api_key",
+                           headers={"WWW-Authenticate": "Bearer"})
+        gw.limiter.check(principal)
+        if scope["method"] == "POST":
+            route = gw.routes.for_path(scope["path"])
+            if route is not None and not any(principal.allows(s) for s in route.scopes):
+                raise ApiError(403, f"this API key lacks the scope '{route.scopes[0]}'", code="insufficient_scope")
+        return principal
+
+
+async def _send_error(send, exc: ApiError) -> None:
+    body = json.dumps({"error": exc.to_dict()}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    for k, v in exc.headers.items():
+        headers.append((k.lower().encode("latin-1"), v.encode("latin-1")))
+    if exc.retry_after is not None:
+        headers.append((b"retry-after", str(max(1, math.ceil(exc.retry_after))).encode()))
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,175 @@
+"""What each product call does, independent of whether it runs now or as a job.
+
+An operation is a small JSON `spec` (op, route, options, output format) plus the uploaded
+bytes; `execute` turns it into one OIP v1 call and formats the result. Jobs store the spec
+so a restarted gateway can run it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from dataclasses import dataclass
+
+from .errors import ApiError
+from .routetable import Route
+
+TRANSCRIPTION_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
+STATEMENT_FORMATS = ("json", "csv")
+CSV_COLUMNS = ("date", "description", "amount", "balance", "type", "page", "balance_ok", "problem")
+TEXT_MEDIA = {
+    "text": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+OP_KIND = {
+    "transcription": "transcription",
+    "openai_transcription": "transcription",
+    "openai_translation": "transcription",
+    "statement": "statement-extraction",
+}
+_LANGUAGES = {
+    "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
+    "nl": "dutch", "ru": "russian", "zh": "chinese", "ja": "japanese", "ko": "korean", "ar": "arabic",
+    "pl": "polish", "tr": "turkish", "sv": "swedish", "uk": "ukrainian", "hi": "hindi",
+}
+
+
+@dataclass
+class Output:
+    """A formatted result: JSON (dict/list) or text with its media type."""
+
+    content: dict | list | str
+    media_type: str = "application/json"
+
+
+def route_for_spec(routes, spec: dict) -> Route:
+    route = routes.by_name.get(spec["route"])
+    if route is None:
+        raise ApiError(503, f"route '{spec['route']}' is no longer in the route table",
+                       code="route_not_found", retry_after=10)
+    return route
+
+
+async def execute(gw, spec: dict, data: bytes | None, request_id: str | None) -> Output:
+    route = route_for_spec(gw.routes, spec)
+    op = spec["op"]
+    expected = OP_KIND.get(op)
+    if expected and route.kind != expected:
+        raise ApiError(503, f"route '{route.name}' is no longer a {expected} route", code="route_not_found",
+                       retry_after=10)
+    upstream = gw.upstreams.get(route)
+    options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
+    if op == "generic":
+        prediction = await upstream.predict(spec["body"], request_id)
+        return Output(prediction)
+    field = "audio" if expected == "transcription" else "document"
+    instance = {field: {"b64": base64.b64encode(data or b"").decode("ascii")}, **options}
+    prediction = await upstream.predict(instance, request_id)
+    if not isinstance(prediction, dict):
+        raise ApiError(502, f"upstream '{route.name}' returned an unexpected result", code="bad_upstream_response")
+    fmt = spec.get("format", "json")
+    if op == "statement":
+        return format_statement(prediction, fmt)
+    return format_transcription(prediction, fmt, openai=op != "transcription",
+                                task=options.get("task", "transcribe"),
+                                words=bool(options.get("word_timestamps")))
+
+
+# ---------------------------------------------------------------- transcriptions
+
+
+def _ts(seconds: float, sep: str) -> str:
+    ms = int(round(max(0.0, float(seconds or 0)) * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def to_srt(result: dict) -> str:
+    blocks = []
+    for i, seg in enumerate(result.get("segments") or [], 1):
+        blocks.append(f"{i}\n{_ts(seg.get('start'), ',')} --> {_ts(seg.get('end'), ',')}\n"
+                      f"{str(seg.get('text', '')).strip()}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(result: dict) -> str:
+    blocks = ["WEBVTT\n"]
+    for seg in result.get("segments") or []:
+        blocks.append(f"{_ts(seg.get('start'), '.')} --> {_ts(seg.get('end'), '.')}\n"
+                      f"{str(seg.get('text', '')).strip()}\n")
+    return "\n".join(blocks)
+
+
+def to_openai_verbose(result: dict, task: str, words: bool) -> dict:
+    segments = []
+    all_words = []
+    for i, seg in enumerate(result.get("segments") or []):
+        segments.append({
+            "id": seg.get("id", i),
+            "seek": 0,
+            "start": seg.get("start", 0.0),
+            "end": seg.get("end", 0.0),
+            "text": seg.get("text", ""),
+            "tokens": [],
+            "temperature": 0.0,
+            "avg_logprob": seg.get("avg_logprob", 0.0),
+            "compression_ratio": seg.get("compression_ratio", 0.0),
+            "no_speech_prob": seg.get("no_speech_prob", 0.0),
+        })
+        for w in seg.get("words") or []:
+            all_words.append({"word": w.get("word", ""), "start": w.get("start", 0.0), "end": w.get("end", 0.0)})
+    lang = result.get("language") or ""
+    doc = {
+        "task": "translate" if task == "translate" else "transcribe",
+        "language": _LANGUAGES.get(lang, lang),
+        "duration": result.get("duration", 0.0),
+        "text": result.get("text", ""),
+        "segments": segments,
+    }
+    if words:
+        doc["words"] = all_words
+    return doc
+
+
+def format_transcription(result: dict, fmt: str, openai: bool, task: str = "transcribe",
+                         words: bool = False) -> Output:
+    if fmt == "text":
+        return Output(str(result.get("text", "")).strip() + "\n", TEXT_MEDIA["text"])
+    if fmt == "srt":
+        return Output(to_srt(result), TEXT_MEDIA["srt"])
+    if fmt == "vtt":
+        return Output(to_vtt(result), TEXT_MEDIA["vtt"])
+    if fmt == "verbose_json":
+        return Output(to_openai_verbose(result, task, words))
+    if openai:
+        return Output({"text": result.get("text", "")})
+    return Output(result)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def to_csv(result: dict) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for tx in result.get("transactions") or []:
+        row = []
+        for col in CSV_COLUMNS:
+            v = tx.get(col)
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            row.append("" if v is None else v)
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def format_statement(result: dict, fmt: str) -> Output:
+    if fmt == "csv":
+        return Output(to_csv(result), TEXT_MEDIA["csv"])
+    return Output(result)

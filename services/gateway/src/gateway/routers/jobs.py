@@ -1,0 +1,85 @@
+"""Jobs: list, state and result, and the server-sent event stream of a job's history."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from ..deps import GW, Auth
+from ..errors import ApiError
+from ..jobs import TERMINAL, event_out, job_out
+from ..schemas import JobDetail, JobList, error_responses
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+JobId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("", response_model=JobList, responses=error_responses(401, 422, 429))
+async def list_jobs(gw: GW, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+    """This key's jobs, newest first."""
+    jobs = await gw.jobs.list(principal.key_id, limit)
+    return {"jobs": [job_out(j) for j in jobs]}
+
+
+@router.get("/{job_id}", response_model=JobDetail, response_model_exclude_none=True,
+            responses=error_responses(401, 404, 429))
+async def get_job(gw: GW, principal: Auth, job_id: JobId) -> dict:
+    """State, progress, and the result (succeeded) or error (failed)."""
+    return job_out(await gw.jobs.get(job_id, principal.key_id), full=True)
+
+
+@router.get("/{job_id}/result", responses=error_responses(401, 404, 409, 429))
+async def get_job_result(gw: GW, principal: Auth, job_id: JobId) -> Response:
+    """The result as the synchronous call would have answered it (JSON, text, srt, vtt or csv)."""
+    job = await gw.jobs.get(job_id, principal.key_id)
+    if job.state == "failed":
+        raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
+    if job.state != "succeeded":
+        raise ApiError(409, f"job is {job.state}; no result yet", code="job_not_finished")
+    if isinstance(job.result, str):
+        return Response(job.result, media_type=job.result_media_type or "text/plain; charset=utf-8")
+    return Response(orjson.dumps(job.result), media_type="application/json")
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}}, **error_responses(401, 404, 429)})
+async def job_events(
+    request: Request,
+    gw: GW,
+    principal: Auth,
+    job_id: JobId,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: `queued`, `started`, `progress`, `succeeded`, `failed`; the stream
+    ends after the terminal event. `Last-Event-ID` resumes after that sequence number."""
+    await gw.jobs.get(job_id, principal.key_id)
+    try:
+        after = max(0, int(last_event_id)) if last_event_id else 0
+    except ValueError:
+        raise ApiError(400, "Last-Event-ID must be an event sequence number", code="invalid_last_event_id") from None
+
+    async def stream():
+        last = after
+        quiet_since = time.monotonic()
+        while True:
+            for ev in await gw.jobs.events_after(job_id, last):
+                doc = event_out(ev)
+                yield f"event: {ev.type}\nid: {ev.seq}\ndata: {orjson.dumps(doc).decode()}\n\n"
+                last = ev.seq
+                quiet_since = time.monotonic()
+                if ev.type in TERMINAL:
+                    return
+            if gw.jobs.stopping.is_set() or await request.is_disconnected():
+                return
+            if time.monotonic() - quiet_since > 15:
+                yield ": keep-alive\n\n"
+                quiet_since = time.monotonic()
+            await gw.jobs.wait_change(1.0)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,53 @@
+"""Health, readiness, metrics, the route table and the caller's identity."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ..deps import GW, Auth
+from ..errors import error_response
+from ..schemas import HealthOut, MeOut, ServicesOut, StatusOut, error_responses
+
+router = APIRouter()
+
+
+@router.get("/healthz", response_model=StatusOut, tags=["health"])
+async def healthz() -> dict:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=StatusOut, responses=error_responses(503), tags=["health"])
+async def readyz(gw: GW):
+    """Readiness of the gateway itself (database reachable, started); upstreams do not count."""
+    ok, why = await gw.ready()
+    if not ok:
+        return error_response(503, "not_ready", why or "not ready", retry_after=2)
+    return {"status": "ready"}
+
+
+@router.get("/metrics", tags=["health"], response_class=Response)
+async def metrics() -> Response:
+    """Prometheus metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/v1/health", response_model=HealthOut, tags=["health"])
+async def health(gw: GW) -> JSONResponse:
+    """Each upstream's state: live, ready, breaker, probe latency."""
+    return JSONResponse(await gw.health())
+
+
+@router.get("/api/v1/services", response_model=ServicesOut, responses=error_responses(401, 429),
+            tags=["meta"])
+async def services(gw: GW, principal: Auth) -> dict:
+    """The route table as the web UI needs it."""
+    return {"services": [r.public() for r in gw.routes.routes]}
+
+
+@router.get("/api/v1/me", response_model=MeOut, responses=error_responses(401, 429), tags=["meta"])
+async def me(principal: Auth) -> dict:
+    """Who the key is: a sign-in check for the web UI."""
+    return {"key_id": principal.key_id, "name": principal.name, "scopes": list(principal.scopes)}

@@ -1,0 +1,74 @@
+"""OpenAI-compatible `/v1/audio/transcriptions` and `/v1/audio/translations`: existing OpenAI
+clients work by changing the base URL to `<gateway>/v1`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+
+from ..deps import GW, Auth, dispatch, sniff_upload, wants_async
+from ..errors import ApiError
+from ..schemas import JobAccepted, error_responses
+from ..uploads import AUDIO_TYPES
+
+router = APIRouter(tags=["openai"])
+
+Format = Literal["json", "text", "srt", "verbose_json", "vtt"]
+ERRORS = {202: {"model": JobAccepted}, **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)}
+
+
+def _route(gw, model: str):
+    route = gw.routes.for_model("transcription", model)
+    if route is None:
+        names = sorted({a for r in gw.routes.routes if r.kind == "transcription" for a in [r.name, *r.aliases]})
+        raise ApiError(404, f"model '{model}' not found; available: {', '.join(names) or 'none'}",
+                       code="model_not_found")
+    return route
+
+
+@router.post("/v1/audio/transcriptions", responses=ERRORS)
+async def openai_transcriptions(
+    request: Request,
+    gw: GW,
+    principal: Auth,
+    file: Annotated[UploadFile, File()],
+    model: Annotated[str, Form(min_length=1, max_length=100)],
+    language: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")] = None,
+    prompt: Annotated[str | None, Form(max_length=2000)] = None,
+    response_format: Annotated[Format, Form()] = "json",
+    temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
+    timestamp_granularities: Annotated[list[Literal["word", "segment"]] | None,
+                                       Form(alias="timestamp_granularities[]")] = None,
+    async_: Annotated[bool, Query(alias="async")] = False,
+    prefer: Annotated[str | None, Header()] = None,
+):
+    """OpenAI `audio.transcriptions.create`."""
+    route = _route(gw, model)
+    await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
+    words = bool(timestamp_granularities and "word" in timestamp_granularities)
+    options = {"language": language, "task": "transcribe", "initial_prompt": prompt, "temperature": temperature,
+               "word_timestamps": words or None}
+    spec = {"op": "openai_transcription", "route": route.name, "options": options, "format": response_format}
+    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))
+
+
+@router.post("/v1/audio/translations", responses=ERRORS)
+async def openai_translations(
+    request: Request,
+    gw: GW,
+    principal: Auth,
+    file: Annotated[UploadFile, File()],
+    model: Annotated[str, Form(min_length=1, max_length=100)],
+    prompt: Annotated[str | None, Form(max_length=2000)] = None,
+    response_format: Annotated[Format, Form()] = "json",
+    temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
+    async_: Annotated[bool, Query(alias="async")] = False,
+    prefer: Annotated[str | None, Header()] = None,
+):
+    """OpenAI `audio.translations.create`: speech in any language to English text."""
+    route = _route(gw, model)
+    await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
+    options = {"task": "translate", "initial_prompt": prompt, "temperature": temperature}
+    spec = {"op": "openai_translation", "route": route.name, "options": options, "format": response_format}
+    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))

@@ -1,0 +1,36 @@
+"""`POST /api/v1/statements`: a bank statement (PDF or image) in, transactions out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+
+from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async
+from ..schemas import JobAccepted, error_responses
+from ..uploads import DOCUMENT_TYPES
+
+router = APIRouter(tags=["statements"])
+
+
+@router.post("/api/v1/statements",
+             responses={202: {"model": JobAccepted},
+                        **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
+async def create_statement(
+    request: Request,
+    gw: GW,
+    principal: Auth,
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG or TIFF")],
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    locale: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")] = None,
+    date_order: Annotated[Literal["DMY", "MDY", "YMD"] | None, Form()] = None,
+    format: Annotated[Literal["json", "csv"], Form()] = "json",
+    async_: Annotated[bool, Query(alias="async", description="run as a job (202)")] = False,
+    prefer: Annotated[str | None, Header(description="`respond-async` runs it as a job")] = None,
+):
+    """Extract the statement summary and its transactions; `format=csv` for a CSV file."""
+    route = route_for(gw, "statements", ("statement-extraction",))
+    await sniff_upload(file, DOCUMENT_TYPES, "a PDF, PNG, JPEG or TIFF document")
+    options = {"password": password, "locale": locale, "date_order": date_order}
+    spec = {"op": "statement", "route": route.name, "options": options, "format": format}
+    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))

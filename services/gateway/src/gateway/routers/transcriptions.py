@@ -1,0 +1,42 @@
+"""`POST /api/v1/transcriptions`: audio in, audio-service result (or text, srt, vtt) out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+
+from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async
+from ..schemas import JobAccepted, error_responses
+from ..uploads import AUDIO_TYPES
+
+router = APIRouter(tags=["transcriptions"])
+
+TRANSCRIPTION_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)
+
+
+@router.post("/api/v1/transcriptions", responses={202: {"model": JobAccepted}, **TRANSCRIPTION_ERRORS})
+async def create_transcription(
+    request: Request,
+    gw: GW,
+    principal: Auth,
+    file: Annotated[UploadFile, File(description="audio: wav, mp3, ogg, flac, m4a, webm")],
+    language: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")] = None,
+    task: Annotated[Literal["transcribe", "translate"], Form()] = "transcribe",
+    word_timestamps: Annotated[bool, Form()] = False,
+    vad_filter: Annotated[bool | None, Form()] = None,
+    beam_size: Annotated[int | None, Form(ge=1, le=10)] = None,
+    initial_prompt: Annotated[str | None, Form(max_length=2000)] = None,
+    temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
+    response_format: Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()] = "json",
+    async_: Annotated[bool, Query(alias="async", description="run as a job (202)")] = False,
+    prefer: Annotated[str | None, Header(description="`respond-async` runs it as a job")] = None,
+):
+    """Transcribe (or translate to English) an audio file with the transcription route."""
+    route = route_for(gw, "transcriptions", ("transcription",))
+    await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
+    options = {"language": language, "task": task, "word_timestamps": word_timestamps or None,
+               "vad_filter": vad_filter, "beam_size": beam_size, "initial_prompt": initial_prompt,
+               "temperature": temperature}
+    spec = {"op": "transcription", "route": route.name, "options": options, "format": response_format}
+    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))

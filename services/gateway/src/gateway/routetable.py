@@ -1,0 +1,210 @@
+"""The route table: which resource goes to which upstream, from env, inline JSON or a file.
+
+A mounted file (a ConfigMap in the cluster) is polled and reloaded when its content changes;
+a broken file keeps the last good table and is logged, so a bad edit never takes routes down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from .settings import Settings
+
+log = logging.getLogger("gateway.routes")
+
+RouteKind = Literal["transcription", "statement-extraction", "document-qa", "translation", "custom"]
+GENERIC_KINDS = ("document-qa", "translation", "custom")
+# the v1 instance field that carries the uploaded bytes for each multipart kind
+UPLOAD_FIELD = {"transcription": "audio", "statement-extraction": "document"}
+DEFAULT_SCOPE = {
+    "transcription": "transcriptions",
+    "statement-extraction": "statements",
+}
+OPENAI_ALIASES = ["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"]
+
+
+class Route(BaseModel):
+    """One entry of the route table (docs/GATEWAY_API.md)."""
+
+    model_config = {"extra": "ignore"}
+
+    name: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+    kind: RouteKind
+    resource: str = Field("", pattern=r"^$|^[a-z0-9][a-z0-9-]*$")
+    path: str = ""
+    upstream: str = Field(min_length=1)
+    model: str = ""
+    protocol: Literal["v1"] = "v1"
+    scopes: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(300.0, gt=0)
+    max_upload_mb: float = Field(100.0, gt=0)
+    max_concurrency: int = Field(4, ge=1)
+    aliases: list[str] = Field(default_factory=list, description="model names that select this route")
+    retries: int = Field(1, ge=0, le=3, description="extra tries when the connection could not be made")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "Route":
+        self.upstream = self.upstream.rstrip("/")
+        if not self.resource:
+            self.resource = DEFAULT_SCOPE.get(self.kind, self.name)
+        if not self.path:
+            self.path = f"/api/v1/{self.resource}"
+        if not self.model:
+            self.model = self.name
+        if not self.scopes:
+            self.scopes = [self.resource]
+        if self.kind == "transcription" and not self.aliases:
+            self.aliases = list(OPENAI_ALIASES)
+        return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def public(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "resource": self.resource,
+            "path": self.path,
+            "model": self.model,
+            "scopes": list(self.scopes),
+            "max_upload_mb": self.max_upload_mb,
+        }
+
+
+class RouteFile(BaseModel):
+    routes: list[Route]
+
+
+def parse_routes(text: str) -> list[Route]:
+    """Parse `{"routes": [...]}` (or a bare list); raises ValueError with a clear message."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"route table is not valid JSON: {exc}") from exc
+    if isinstance(doc, list):
+        doc = {"routes": doc}
+    try:
+        routes = RouteFile.model_validate(doc).routes
+    except ValidationError as exc:
+        raise ValueError(f"invalid route table: {exc.errors()[:3]}") from exc
+    names = [r.name for r in routes]
+    if len(set(names)) != len(names):
+        raise ValueError("route names must be unique")
+    resources = [r.resource for r in routes]
+    if len(set(resources)) != len(resources):
+        raise ValueError("route resources must be unique")
+    return routes
+
+
+def default_routes(settings: Settings) -> list[Route]:
+    routes = [
+        Route(name="audio", kind="transcription", resource="transcriptions", upstream=settings.audio_url,
+              model="audio", scopes=["transcriptions"], timeout_s=300, max_upload_mb=100, max_concurrency=4),
+        Route(name="vlm", kind="statement-extraction", resource="statements", upstream=settings.vlm_url,
+              model="vlm", scopes=["statements"], timeout_s=300, max_upload_mb=50, max_concurrency=2),
+    ]
+    if settings.routes.strip():
+        extra = parse_routes(settings.routes)
+        by_name = {r.name: r for r in routes}
+        for r in extra:
+            by_name[r.name] = r
+        routes = list(by_name.values())
+        resources = [r.resource for r in routes]
+        if len(set(resources)) != len(resources):
+            raise ValueError("route resources must be unique")
+    return routes
+
+
+class RouteTable:
+    """The live route table; `reload_if_changed` swaps it atomically."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._digest: str | None = None
+        self.routes: list[Route] = []
+        self.by_resource: dict[str, Route] = {}
+        self.by_name: dict[str, Route] = {}
+        self.source = "env"
+        self.last_error: str | None = None
+        self.version = 0
+        if settings.routes_file:
+            self.source = str(settings.routes_file)
+            self.reload_if_changed(initial=True)
+        else:
+            self._install(default_routes(settings))
+
+    def _install(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self.by_resource = {r.resource: r for r in routes}
+        self.by_name = {r.name: r for r in routes}
+        self.version += 1
+
+    def reload_if_changed(self, initial: bool = False) -> bool:
+        """Re-read the routes file when its content changed. Returns True when swapped."""
+        path: Path = self.settings.routes_file  # type: ignore[assignment]
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            self.last_error = f"cannot read {path}: {exc}"
+            if initial:
+                log.warning("routes file unreadable, starting with no routes: %s", exc)
+            return False
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        if digest == self._digest:
+            return False
+        try:
+            routes = parse_routes(text)
+        except ValueError as exc:
+            self.last_error = str(exc)
+            self._digest = digest
+            log.error("routes file %s rejected, keeping the previous table: %s", path, exc)
+            return False
+        self._digest = digest
+        self.last_error = None
+        self._install(routes)
+        log.info("route table loaded from %s: %s", path, ", ".join(r.name for r in routes))
+        return True
+
+    def for_path(self, path: str) -> Route | None:
+        """The route whose uploads a request path sends (for upload limits before parsing)."""
+        if path.startswith("/api/v1/"):
+            return self.by_resource.get(path[len("/api/v1/"):].strip("/"))
+        if path in ("/v1/audio/transcriptions", "/v1/audio/translations"):
+            return self.first_of_kind("transcription")
+        return None
+
+    def first_of_kind(self, kind: str) -> Route | None:
+        for r in self.routes:
+            if r.kind == kind:
+                return r
+        return None
+
+    def for_model(self, kind: str, model: str) -> Route | None:
+        """The route an OpenAI `model` name selects: name, model or alias match."""
+        for r in self.routes:
+            if r.kind == kind and (model in (r.name, r.model) or model in r.aliases):
+                return r
+        return None
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        if not self.settings.routes_file:
+            return
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.routes_poll_s)
+            except asyncio.TimeoutError:
+                pass
+            if not stop.is_set():
+                try:
+                    self.reload_if_changed()
+                except Exception:  # never let the watcher die
+                    log.exception("route reload failed")

@@ -1,0 +1,325 @@
+"""Calls to model services: per-upstream connection pool, timeout, bounded concurrency,
+circuit breaker and safe retries. One upstream failing never touches another's pool,
+semaphore or breaker, so other routes keep their latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import aiohttp
+import orjson
+
+from .errors import ApiError
+from .metrics import BREAKER_STATE, UPSTREAM_INFLIGHT, UPSTREAM_REQUESTS, UPSTREAM_SECONDS
+from .routetable import Route
+
+log = logging.getLogger("gateway.upstream")
+
+CLOSED, HALF_OPEN, OPEN = "closed", "half_open", "open"
+_STATE_VALUE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
+
+
+class CircuitBreaker:
+    """Opens after `failures` consecutive failures; after `reset_s` lets one probe through
+    (half-open); the probe's success closes it, its failure opens it again."""
+
+    def __init__(self, name: str, failures: int, reset_s: float):
+        self.name = name
+        self.failures = failures
+        self.reset_s = reset_s
+        self.state = CLOSED
+        self.consecutive = 0
+        self.opened_at = 0.0
+        self.probe_in_flight = False
+        BREAKER_STATE.labels(name).set(0)
+
+    def _set(self, state: str) -> None:
+        if state != self.state:
+            log.warning("breaker %s: %s -> %s", self.name, self.state, state)
+        self.state = state
+        BREAKER_STATE.labels(self.name).set(_STATE_VALUE[state])
+
+    def retry_after(self) -> float:
+        if self.state == OPEN:
+            return max(1.0, self.reset_s - (time.monotonic() - self.opened_at))
+        return 1.0
+
+    def current_state(self) -> str:
+        if self.state == OPEN and time.monotonic() - self.opened_at >= self.reset_s:
+            return HALF_OPEN
+        return self.state
+
+    def before_call(self) -> bool:
+        """Raise 503 when calls are refused; returns True when this call is the probe."""
+        if self.state == CLOSED:
+            return False
+        if self.state == OPEN and time.monotonic() - self.opened_at >= self.reset_s:
+            self._set(HALF_OPEN)
+            self.probe_in_flight = False
+        if self.state == HALF_OPEN and not self.probe_in_flight:
+            self.probe_in_flight = True
+            return True
+        raise ApiError(
+            503,
+            f"upstream '{self.name}' is unavailable (circuit open after {self.failures} failures)",
+            code="upstream_unavailable",
+            retry_after=self.retry_after(),
+        )
+
+    def on_success(self, probe: bool) -> None:
+        self.consecutive = 0
+        if probe:
+            self.probe_in_flight = False
+        if self.state != CLOSED:
+            self._set(CLOSED)
+
+    def on_failure(self, probe: bool) -> None:
+        self.consecutive += 1
+        if probe:
+            self.probe_in_flight = False
+        if self.state == HALF_OPEN or self.consecutive >= self.failures:
+            self.opened_at = time.monotonic()
+            self._set(OPEN)
+
+    def release_probe(self, probe: bool) -> None:
+        """A probe that ended without a verdict (cancelled) lets the next call probe."""
+        if probe and self.probe_in_flight:
+            self.probe_in_flight = False
+
+
+@dataclass
+class HealthResult:
+    live: bool
+    ready: bool
+    latency_ms: float | None
+    error: str | None
+
+
+class Upstream:
+    """The client side of one route's upstream."""
+
+    def __init__(self, route: Route, breaker: CircuitBreaker, connect_timeout_s: float, max_queue: int):
+        self.route = route
+        self.breaker = breaker
+        self.connect_timeout_s = connect_timeout_s
+        self.max_queue = max_queue
+        self.sem = asyncio.Semaphore(route.max_concurrency)
+        self.waiting = 0
+        self._session: aiohttp.ClientSession | None = None
+
+    def signature(self) -> tuple:
+        r = self.route
+        return (r.upstream, r.max_concurrency, r.model)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.route.max_concurrency + 4, keepalive_timeout=30, enable_cleanup_closed=True
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, json_serialize=lambda o: orjson.dumps(o).decode(),
+                cookie_jar=aiohttp.DummyCookieJar(),  # upstreams are APIs: no cookie bookkeeping
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def predict(self, instance: dict, request_id: str | None, timeout_s: float | None = None) -> dict:
+        """POST one v1 instance to `/v1/models/<model>:predict`; returns `predictions[0]`."""
+        route = self.route
+        body = orjson.dumps({"instances": [instance]})
+        url = f"{route.upstream}/v1/models/{route.model}:predict"
+        headers = {"content-type": "application/json"}
+        if request_id:
+            headers["x-request-id"] = request_id
+        doc = await self.call("POST", url, body, headers, timeout_s or route.timeout_s)
+        preds = doc.get("predictions") if isinstance(doc, dict) else None
+        if not isinstance(preds, list) or not preds:
+            raise ApiError(502, f"upstream '{route.name}' returned no predictions", code="bad_upstream_response")
+        return preds[0]
+
+    async def call(self, method: str, url: str, body: bytes, headers: dict, timeout_s: float):
+        name = self.route.name
+        deadline = time.monotonic() + timeout_s
+        probe = self.breaker.before_call()
+        if self.sem.locked() and self.waiting >= self.max_queue:
+            self.breaker.release_probe(probe)
+            UPSTREAM_REQUESTS.labels(name, "busy").inc()
+            raise ApiError(503, f"upstream '{name}' is busy; try again", code="upstream_busy", retry_after=1)
+        if not self.sem.locked():
+            await self.sem.acquire()  # free slot: no waiting, no timer task
+        else:
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(self.sem.acquire(), timeout=timeout_s)
+            except asyncio.TimeoutError:
+                self.breaker.release_probe(probe)
+                UPSTREAM_REQUESTS.labels(name, "queue_timeout").inc()
+                raise ApiError(504, f"timed out waiting for upstream '{name}'", code="upstream_timeout") from None
+            finally:
+                self.waiting -= 1
+        UPSTREAM_INFLIGHT.labels(name).inc()
+        start = time.perf_counter()
+        verdict: bool | None = None
+        try:
+            attempts = 1 + self.route.retries
+            for attempt in range(attempts):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    verdict = False
+                    raise ApiError(504, f"upstream '{name}' timed out after {timeout_s:g}s", code="upstream_timeout")
+                timeout = aiohttp.ClientTimeout(total=remaining, sock_connect=min(self.connect_timeout_s, remaining))
+                try:
+                    async with self.session.request(method, url, data=body, headers=headers, timeout=timeout) as resp:
+                        raw = await resp.read()
+                        status = resp.status
+                        retry_after = resp.headers.get("retry-after", "")
+                except aiohttp.ClientConnectorError as exc:
+                    # nothing was sent: retrying is safe
+                    if attempt + 1 < attempts and deadline - time.monotonic() > 0.2:
+                        await asyncio.sleep(0.05 * (attempt + 1))
+                        continue
+                    verdict = False
+                    UPSTREAM_REQUESTS.labels(name, "connect_error").inc()
+                    raise ApiError(
+                        503, f"upstream '{name}' cannot be reached: {exc.os_error or exc}",
+                        code="upstream_unavailable", retry_after=self.breaker.reset_s,
+                    ) from None
+                except asyncio.TimeoutError:
+                    verdict = False
+                    UPSTREAM_REQUESTS.labels(name, "timeout").inc()
+                    raise ApiError(504, f"upstream '{name}' timed out after {timeout_s:g}s",
+                                   code="upstream_timeout") from None
+                except aiohttp.ClientError as exc:
+                    verdict = False
+                    UPSTREAM_REQUESTS.labels(name, "error").inc()
+                    raise ApiError(502, f"upstream '{name}' failed: {exc.__class__.__name__}",
+                                   code="bad_gateway") from None
+                break
+            verdict = status < 500
+            UPSTREAM_REQUESTS.labels(name, str(status)).inc()
+            return self._decode(status, raw, retry_after)
+        finally:
+            UPSTREAM_SECONDS.labels(name).observe(time.perf_counter() - start)
+            UPSTREAM_INFLIGHT.labels(name).dec()
+            self.sem.release()
+            if verdict is True:
+                self.breaker.on_success(probe)
+            elif verdict is False:
+                self.breaker.on_failure(probe)
+            else:
+                self.breaker.release_probe(probe)
+
+    def _decode(self, status: int, raw: bytes, retry_after: str = ""):
+        name = self.route.name
+        doc = None
+        if raw:
+            try:
+                doc = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                doc = None
+        if 200 <= status < 300:
+            if doc is None:
+                raise ApiError(502, f"upstream '{name}' answered with invalid JSON", code="bad_upstream_response")
+            return doc
+        message, code = _upstream_error(doc, raw)
+        if status == 404:
+            raise ApiError(502, f"upstream '{name}' has no model '{self.route.model}': {message}",
+                           code="upstream_model_not_found")
+        if status in (400, 413, 415, 422):
+            raise ApiError(status, message, code=code or None)
+        if status == 503:
+            wait = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 1.0
+            raise ApiError(503, f"upstream '{name}': {message}", code=code or "upstream_unavailable",
+                           retry_after=min(max(wait, 1.0), 300.0))
+        if status == 504:
+            raise ApiError(504, f"upstream '{name}': {message}", code="upstream_timeout")
+        if 400 <= status < 500:
+            raise ApiError(400, f"upstream '{name}' refused the request: {message}", code=code or "bad_request")
+        raise ApiError(502, f"upstream '{name}' failed ({status}): {message}", code="bad_gateway")
+
+    async def health(self, timeout_s: float) -> HealthResult:
+        route = self.route
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
+        start = time.perf_counter()
+        live = ready = False
+        error = None
+        try:
+            async with self.session.get(f"{route.upstream}/v2/health/live", timeout=timeout) as resp:
+                await resp.read()
+                live = resp.status == 200
+            async with self.session.get(f"{route.upstream}/v2/models/{route.model}/ready", timeout=timeout) as resp:
+                await resp.read()
+                ready = resp.status == 200
+                if not ready:
+                    error = f"model '{route.model}' not ready (HTTP {resp.status})"
+            if not live and not error:
+                error = "not live"
+        except asyncio.TimeoutError:
+            error = f"health check timed out after {timeout_s:g}s"
+        except aiohttp.ClientConnectorError as exc:
+            reason = getattr(exc.os_error, "strerror", None) or exc.__class__.__name__
+            error = f"cannot reach {route.upstream}: {reason}"
+        except aiohttp.ClientError as exc:
+            error = f"cannot reach {route.upstream}: {exc.__class__.__name__}"
+        latency = round((time.perf_counter() - start) * 1000, 2) if live else None
+        return HealthResult(live=live, ready=ready, latency_ms=latency, error=error)
+
+
+def _upstream_error(doc, raw: bytes) -> tuple[str, str]:
+    """Message and code from kit's `{"error": msg, "code": c}`, kserve's `{"error": msg}`,
+    FastAPI's `{"detail": ...}` or our own `{"error": {"code", "message"}}`."""
+    if isinstance(doc, dict):
+        err = doc.get("error")
+        if isinstance(err, dict):
+            return str(err.get("message", "error")), str(err.get("code", ""))
+        if isinstance(err, str):
+            return err, str(doc.get("code", "") or "")
+        if "detail" in doc:
+            return str(doc["detail"])[:500], ""
+    text = raw.decode("utf-8", "replace").strip()[:500] if raw else "no body"
+    return text or "no body", ""
+
+
+class UpstreamPool:
+    """One `Upstream` per route name; rebuilt when a route's address or limits change.
+    Breakers survive a route-table reload as long as the route keeps its name."""
+
+    def __init__(self, failures: int, reset_s: float, connect_timeout_s: float, max_queue: int):
+        self.failures = failures
+        self.reset_s = reset_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_queue = max_queue
+        self._ups: dict[str, Upstream] = {}
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._retired: list[Upstream] = []
+
+    def breaker(self, name: str) -> CircuitBreaker:
+        b = self._breakers.get(name)
+        if b is None:
+            b = self._breakers[name] = CircuitBreaker(name, self.failures, self.reset_s)
+        return b
+
+    def get(self, route: Route) -> Upstream:
+        up = self._ups.get(route.name)
+        if up is not None and up.route is route:
+            return up
+        if up is not None and up.signature() == (route.upstream, route.max_concurrency, route.model):
+            up.route = route  # timeouts and scopes may change in place
+            return up
+        if up is not None:
+            self._retired.append(up)
+        up = self._ups[route.name] = Upstream(route, self.breaker(route.name), self.connect_timeout_s, self.max_queue)
+        return up
+
+    async def close(self) -> None:
+        for up in list(self._ups.values()) + self._retired:
+            await up.close()

@@ -1,0 +1,84 @@
+"""Pure functions: route-table parsing and defaults, output formats, sniffing, seed-key parsing."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import MINIMAL_PDF, make_png, make_wav
+
+from gateway.auth import Principal, parse_seed_keys
+from gateway.operations import format_transcription, to_csv, to_srt, to_vtt
+from gateway.routetable import RouteTable, parse_routes
+from gateway.settings import Settings
+from gateway.uploads import sniff
+
+
+def test_default_routes_from_env_urls_plus_inline_extra_routes():
+    s = Settings(audio_url="http://audio:8080/", vlm_url="http://vlm:8080",
+                 routes='{"routes": [{"name": "document-qa", "kind": "document-qa", "upstream": "http://qa:8080"}]}')
+    table = RouteTable(s)
+    assert [r.name for r in table.routes] == ["audio", "vlm", "document-qa"]
+    audio = table.by_name["audio"]
+    assert audio.upstream == "http://audio:8080" and audio.path == "/api/v1/transcriptions"
+    assert "whisper-1" in audio.aliases
+    qa = table.by_resource["document-qa"]
+    assert (qa.model, qa.scopes, qa.path) == ("document-qa", ["document-qa"], "/api/v1/document-qa")
+    assert table.for_path("/v1/audio/transcriptions") is audio
+    assert table.for_model("transcription", "whisper-1") is audio
+    assert table.for_model("transcription", "tts-1") is None
+
+
+@pytest.mark.parametrize("text,message", [
+    ("{nope", "not valid JSON"),
+    ('{"routes": [{"name": "a", "kind": "custom"}]}', "invalid route table"),
+    ('{"routes": [{"name": "a", "kind": "teleport", "upstream": "http://x"}]}', "invalid route table"),
+    ('{"routes": [{"name": "a", "kind": "custom", "upstream": "http://x"},'
+     ' {"name": "a", "kind": "custom", "upstream": "http://y", "resource": "b"}]}', "names must be unique"),
+    ('{"routes": [{"name": "a", "kind": "custom", "upstream": "http://x", "resource": "r"},'
+     ' {"name": "b", "kind": "custom", "upstream": "http://y", "resource": "r"}]}', "resources must be unique"),
+])
+def test_bad_route_tables_are_rejected_with_a_reason(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_routes(text)
+
+
+def test_a_bare_list_is_a_route_table_too():
+    assert parse_routes('[{"name": "t", "kind": "translation", "upstream": "http://t"}]')[0].resource == "t"
+
+
+def test_srt_vtt_csv_and_openai_shapes():
+    result = {"text": " Hi there", "language": "de", "duration": 2.0,
+              "segments": [{"id": 0, "start": 0.0, "end": 1.2344, "text": " Hi"},
+                           {"id": 1, "start": 3599.9995, "end": 3600.5, "text": " there",
+                            "words": [{"start": 3600.0, "end": 3600.5, "word": " there", "probability": 0.9}]}]}
+    assert to_srt(result) == "1\n00:00:00,000 --> 00:00:01,234\nHi\n\n2\n01:00:00,000 --> 01:00:00,500\nthere\n"
+    assert to_vtt(result) == "WEBVTT\n\n00:00:00.000 --> 00:00:01.234\nHi\n\n01:00:00.000 --> 01:00:00.500\nthere\n"
+    assert format_transcription(result, "json", openai=True).content == {"text": " Hi there"}
+    assert format_transcription(result, "json", openai=False).content is result
+    verbose = format_transcription(result, "verbose_json", openai=True, task="translate", words=True).content
+    assert verbose["task"] == "translate" and verbose["language"] == "german"
+    assert verbose["words"] == [{"word": " there", "start": 3600.0, "end": 3600.5}]
+    assert to_csv({"transactions": [{"date": "2024-01-01", "description": "a,b", "amount": "-1.00",
+                                     "balance": None, "type": "debit", "page": 2, "balance_ok": False,
+                                     "problem": "balance_mismatch", "row": 9}]}) == (
+        "date,description,amount,balance,type,page,balance_ok,problem\n"
+        '2024-01-01,"a,b",-1.00,,debit,2,false,balance_mismatch\n')
+
+
+@pytest.mark.parametrize("data,kind", [
+    (make_wav(0.01), "audio/wav"), (MINIMAL_PDF, "application/pdf"), (make_png(), "image/png"),
+    (b"\xff\xd8\xff\xe0rest", "image/jpeg"), (b"II*\x00rest", "image/tiff"), (b"OggSxxxx", "audio/ogg"),
+    (b"fLaC\x00", "audio/flac"), (b"ID3\x04rest", "audio/mpeg"), (b"\x00\x00\x00\x18ftypM4A ", "audio/mp4"),
+    (b"\x1a\x45\xdf\xa3rest", "audio/webm"), (b"hello world", None), (b"", None),
+])
+def test_sniffing(data, kind):
+    assert sniff(data) == kind
+
+
+def test_seed_key_spec_and_scopes():
+    assert parse_seed_keys("abcdefgh; ijklmnop:statements,echo ;") == [
+        ("abcdefgh", ["all"]), ("ijklmnop", ["statements", "echo"])]
+    with pytest.raises(ValueError):
+        parse_seed_keys("short")
+    p = Principal("k", "n", ("statements",))
+    assert p.allows("statements") and not p.allows("transcriptions")
+    assert Principal("k", "n", ("all",)).allows("anything")

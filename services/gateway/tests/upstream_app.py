@@ -1,0 +1,139 @@
+"""A small real upstream for the gateway's tests and benchmark: speaks the OIP v1 predict shape
+of the model services (kit's error body included), with knobs for delay and failure.
+
+    python upstream_app.py --port 9100 --model custom
+
+- `POST /v1/models/<model>:predict` with `{"instances": [instance]}`:
+  - an `audio` field (b64) -> a transcription result shaped like audio-service's
+  - a `document` field (b64) -> a statement result shaped like vlm-service's
+  - anything else -> `{"echo": instance, "model": <model>}`
+  An instance may ask for `"delay": seconds` or `"fail": status` itself.
+- `POST /control` `{"fail_status": 503|null, "delay": seconds}` sets behaviour for every call.
+- `GET /last` -> the last predict call's headers and instance (without the base64 data).
+- `/v2/health/live`, `/v2/health/ready`, `/v2/models/<model>/ready`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom"}
+
+
+def transcription(instance: dict, data: bytes) -> dict:
+    words = bool(instance.get("word_timestamps"))
+    seg_words = [{"start": 0.0, "end": 0.5, "word": " hello", "probability": 0.9},
+                 {"start": 0.5, "end": 1.0, "word": " world", "probability": 0.8}] if words else None
+    segments = [
+        {"id": 0, "start": 0.0, "end": 1.0, "text": " hello world", "avg_logprob": -0.2, "no_speech_prob": 0.01},
+        {"id": 1, "start": 1.0, "end": 3723.5, "text": " second segment", "avg_logprob": -0.3,
+         "no_speech_prob": 0.02},
+    ]
+    if seg_words:
+        segments[0]["words"] = seg_words
+        segments[1]["words"] = []
+    text = " hello world second segment"
+    if instance.get("task") == "translate":
+        text = " translated text"
+    return {"text": text, "language": instance.get("language") or "en", "language_probability": 0.99,
+            "duration": len(data) / 32000.0, "segments": segments}
+
+
+def statement(instance: dict, data: bytes) -> dict:
+    return {
+        "statement": {"bank_name": "Test Bank", "account_number": "****1234", "currency": "EUR",
+                      "period_start": "2024-01-01", "period_end": "2024-01-31",
+                      "opening_balance": "100.00", "closing_balance": "88.00"},
+        "transactions": [
+            {"date": "2024-01-05", "description": "Coffee, \"Bean\" shop", "amount": "-12.00",
+             "balance": "88.00", "type": "debit", "page": 1, "row": 1, "confidence": 0.98,
+             "balance_ok": True, "problem": None},
+        ],
+        "checks": {"running_balance_ok": True, "totals_reconcile": True, "problems": []},
+        "pages": 1, "vlm": {"configured": False, "used": False},
+        "bytes": len(data), "options": {k: v for k, v in instance.items() if k != "document"},
+    }
+
+
+async def predict(request: Request) -> Response:
+    model = request.path_params["model"]
+    if model != STATE["model"]:
+        return JSONResponse({"error": f"model {model} not found"}, status_code=404)
+    try:
+        payload = json.loads(await request.body())
+        instance = payload["instances"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return JSONResponse({"error": "invalid v1 payload", "code": "invalid_input"}, status_code=400)
+    STATE["calls"] += 1
+    delay = float(instance.get("delay", 0) if isinstance(instance, dict) else 0) or STATE["delay"]
+    if delay:
+        await asyncio.sleep(delay)
+    fail = (instance.get("fail") if isinstance(instance, dict) else None) or STATE["fail_status"]
+    shown = instance
+    if isinstance(instance, dict):
+        shown = {k: v for k, v in instance.items() if k not in ("audio", "document")}
+    STATE["last"] = {"headers": dict(request.headers), "instance": shown}
+    if fail:
+        code = {400: "invalid_input", 422: "unprocessable", 503: "overloaded"}.get(int(fail), "error")
+        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=int(fail))
+    if isinstance(instance, dict) and "audio" in instance:
+        data = base64.b64decode(instance["audio"]["b64"])
+        return JSONResponse({"predictions": [transcription(instance, data)]})
+    if isinstance(instance, dict) and "document" in instance:
+        data = base64.b64decode(instance["document"]["b64"])
+        return JSONResponse({"predictions": [statement(instance, data)]})
+    return JSONResponse({"predictions": [{"echo": instance, "model": model}]})
+
+
+async def control(request: Request) -> Response:
+    body = json.loads(await request.body() or b"{}")
+    for k in ("fail_status", "delay"):
+        if k in body:
+            STATE[k] = body[k]
+    return JSONResponse({k: STATE[k] for k in ("fail_status", "delay", "calls")})
+
+
+async def last(request: Request) -> Response:
+    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"]})
+
+
+async def ok(request: Request) -> Response:
+    return JSONResponse({"live": True})
+
+
+async def model_ready(request: Request) -> Response:
+    if request.path_params["model"] != STATE["model"]:
+        return JSONResponse({"error": "no such model"}, status_code=404)
+    return JSONResponse({"name": STATE["model"], "ready": True})
+
+
+app = Starlette(routes=[
+    Route("/v1/models/{model}:predict", predict, methods=["POST"]),
+    Route("/control", control, methods=["POST"]),
+    Route("/last", last, methods=["GET"]),
+    Route("/v2/health/live", ok, methods=["GET"]),
+    Route("/v2/health/ready", ok, methods=["GET"]),
+    Route("/v2/models/{model}/ready", model_ready, methods=["GET"]),
+])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--model", default="custom")
+    args = p.parse_args()
+    STATE["model"] = args.model
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

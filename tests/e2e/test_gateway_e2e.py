@@ -1,0 +1,114 @@
+"""The gateway in front of the real audio-service and vlm-service: transcriptions (native and
+the OpenAI client), statements (JSON and CSV), jobs, and failure isolation when audio-service is
+stopped and started again, all without restarting the gateway."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import httpx
+import jiwer
+import openai
+
+
+def client(gateway, key: str) -> httpx.Client:
+    return httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {key}"}, timeout=300)
+
+
+def test_health_lists_both_real_upstreams_ready(gateway, keys, audio_service, vlm_service):
+    health = httpx.get(f"{gateway.url}/api/v1/health", timeout=30).json()
+    ups = {u["name"]: u for u in health["upstreams"]}
+    assert ups["audio"]["ready"] and ups["vlm"]["ready"], health
+    assert health["status"] == "ok"
+
+
+def test_transcription_through_the_gateway(gateway, keys, audio_service, speech):
+    wav, text = speech
+    with client(gateway, keys["all"]) as c:
+        r = c.post("/api/v1/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
+                   data={"language": "en"}, headers={"x-request-id": "e2e-transcription-1"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert r.headers["x-request-id"] == "e2e-transcription-1"
+        srt = c.post("/api/v1/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
+                     data={"language": "en", "response_format": "srt"})
+    assert jiwer.wer(text, body["text"].lower().strip(" .")) < 0.5, body["text"]
+    assert body["language"] == "en" and body["segments"]
+    assert srt.status_code == 200 and srt.text.startswith("1\n00:00:")
+
+
+def test_openai_client_against_gateway_and_audio_service(gateway, keys, audio_service, speech):
+    wav, text = speech
+    oai = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=keys["all"], max_retries=0, timeout=300)
+    result = oai.audio.transcriptions.create(model="whisper-1", file=("speech.wav", wav, "audio/wav"))
+    assert jiwer.wer(text, result.text.lower().strip(" .")) < 0.5, result.text
+    verbose = oai.audio.transcriptions.create(model="whisper-1", file=("speech.wav", wav, "audio/wav"),
+                                              response_format="verbose_json", language="en")
+    assert verbose.duration > 1 and verbose.segments
+
+
+def test_statement_json_and_csv(gateway, keys, vlm_service, statement_pdf):
+    pdf, truth = statement_pdf
+    with client(gateway, keys["statements"]) as c:
+        r = c.post("/api/v1/statements", files={"file": ("s.pdf", pdf, "application/pdf")})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert len(doc["transactions"]) == len(truth["transactions"])
+        assert all(isinstance(t["amount"], str) for t in doc["transactions"])
+        r = c.post("/api/v1/statements", files={"file": ("s.pdf", pdf, "application/pdf")}, data={"format": "csv"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(r.text)))
+        assert rows[0] == ["date", "description", "amount", "balance", "type", "page", "balance_ok", "problem"]
+        assert len(rows) == len(truth["transactions"]) + 1
+        assert c.post("/api/v1/transcriptions", files={"file": ("a.pdf", pdf)}).status_code == 403
+
+
+def test_async_job_with_events(gateway, keys, audio_service, speech):
+    wav, _ = speech
+    with client(gateway, keys["all"]) as c:
+        r = c.post("/api/v1/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
+                   headers={"Prefer": "respond-async"})
+        assert r.status_code == 202, r.text
+        location = r.headers["location"]
+        types = []
+        with c.stream("GET", location + "/events") as s:
+            for line in s.iter_lines():
+                if line.startswith("event: "):
+                    types.append(line[7:])
+        job = c.get(location).json()
+    assert types[0] == "queued" and types[-1] == "succeeded", types
+    assert job["state"] == "succeeded" and "fox" in job["result"]["text"].lower()
+
+
+def test_audio_down_fails_fast_statements_keep_answering_then_recovers(gateway, keys, audio_service, vlm_service,
+                                                                       speech, statement_pdf):
+    wav, _ = speech
+    pdf, _ = statement_pdf
+    files = {"file": ("speech.wav", wav, "audio/wav")}
+    with client(gateway, keys["all"]) as c:
+        audio_service.stop()
+        try:
+            for _ in range(4):
+                start = time.monotonic()
+                r = c.post("/api/v1/transcriptions", files=files)
+                assert r.status_code == 503, r.text
+                assert r.headers.get("retry-after")
+                assert time.monotonic() - start < 2.0
+            assert r.json()["error"]["code"] == "upstream_unavailable"
+            r = c.post("/api/v1/statements", files={"file": ("s.pdf", pdf, "application/pdf")})
+            assert r.status_code == 200, r.text
+            health = {u["name"]: u for u in httpx.get(f"{gateway.url}/api/v1/health", timeout=30).json()["upstreams"]}
+            assert health["audio"]["live"] is False and health["vlm"]["ready"] is True
+        finally:
+            audio_service.start()  # same port, the gateway is not restarted
+        deadline = time.monotonic() + 30
+        while True:
+            r = c.post("/api/v1/transcriptions", files=files)
+            if r.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert r.status_code == 200, r.text
+        assert "fox" in json.dumps(r.json()).lower()
