@@ -1,0 +1,145 @@
+// server.mjs as a real process: static files, the same-origin proxy (incl. streaming
+// event streams and uploads), and a clear error when the gateway is down.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(env) {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [path.join(here, "..", "server.mjs")], {
+    env: { ...process.env, WEB_PORT: String(port), ...env },
+    stdio: "ignore",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(base + "/");
+      return { proc, base };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  proc.kill();
+  throw new Error("server.mjs did not start");
+}
+
+let gateway, gatewayUrl, web, dist;
+const seen = [];
+let finishStream = null;
+
+beforeAll(async () => {
+  dist = mkdtempSync(path.join(os.tmpdir(), "web-dist-"));
+  mkdirSync(path.join(dist, "assets"));
+  writeFileSync(path.join(dist, "index.html"), "<!doctype html><title>app</title>");
+  writeFileSync(path.join(dist, "assets", "app.js"), "console.log(1)");
+  writeFileSync(path.join(os.tmpdir(), "secret.txt"), "secret");
+
+  gateway = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body, host: req.headers.host });
+      if (req.url.endsWith("/events")) {
+        res.writeHead(200, { "Content-Type": "text/event-stream" });
+        res.write('event: started\nid: 1\ndata: {"seq":1}\n\n');
+        // The rest only comes once the client has seen the first event: a buffering proxy hangs here.
+        finishStream = () => res.end('event: succeeded\nid: 2\ndata: {"seq":2}\n\n');
+        return;
+      }
+      res.writeHead(req.method === "POST" ? 202 : 200, { "Content-Type": "application/json", Location: "/api/v1/jobs/j1" });
+      res.end(JSON.stringify({ ok: true, url: req.url }));
+    });
+  });
+  await new Promise((r) => gateway.listen(0, "127.0.0.1", r));
+  gatewayUrl = `http://127.0.0.1:${gateway.address().port}`;
+  web = await startServer({ WEB_GATEWAY_URL: gatewayUrl, WEB_DIST: dist });
+});
+
+afterAll(() => {
+  web?.proc.kill();
+  gateway?.close();
+});
+
+describe("static files", () => {
+  it("serves index.html with security headers and no caching", async () => {
+    const r = await fetch(web.base + "/");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(r.headers.get("cache-control")).toBe("no-cache");
+    expect(r.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(await r.text()).toContain("<title>app</title>");
+  });
+  it("caches hashed assets and falls back to the app for client routes", async () => {
+    const a = await fetch(web.base + "/assets/app.js");
+    expect(a.headers.get("cache-control")).toContain("immutable");
+    expect(a.headers.get("content-type")).toContain("text/javascript");
+    expect((await fetch(web.base + "/some/page")).status).toBe(200);
+    expect((await fetch(web.base + "/missing.js")).status).toBe(404);
+  });
+  it("does not escape the dist folder", async () => {
+    const r = await fetch(web.base + "/..%2f..%2fsecret.txt");
+    expect(r.status).not.toBe(200);
+  });
+});
+
+describe("proxy", () => {
+  it("forwards /api with method, headers, query and body", async () => {
+    const r = await fetch(web.base + "/api/v1/transcriptions?async=true", {
+      method: "POST",
+      headers: { Authorization: "Bearer k", "Content-Type": "application/json" },
+      body: JSON.stringify({ a: 1 }),
+    });
+    expect(r.status).toBe(202);
+    expect(r.headers.get("location")).toBe("/api/v1/jobs/j1");
+    const last = seen.at(-1);
+    expect(last).toMatchObject({ method: "POST", url: "/api/v1/transcriptions?async=true", auth: "Bearer k", body: '{"a":1}' });
+    expect(last.host).toBe(new URL(gatewayUrl).host);
+  });
+  it("forwards /v1 (OpenAI-compatible paths)", async () => {
+    const r = await fetch(web.base + "/v1/audio/transcriptions", { method: "POST", body: "x" });
+    expect((await r.json()).url).toBe("/v1/audio/transcriptions");
+  });
+  it("streams event streams as they come", async () => {
+    const r = await fetch(web.base + "/api/v1/jobs/j1/events");
+    expect(r.headers.get("content-type")).toBe("text/event-stream");
+    const reader = r.body.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain("event: started");
+    finishStream();
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).toContain("event: succeeded");
+  });
+  it("answers a clear JSON error when the gateway is down", async () => {
+    const down = await startServer({ WEB_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`, WEB_DIST: dist });
+    try {
+      const r = await fetch(down.base + "/api/v1/me");
+      expect(r.status).toBe(502);
+      expect(await r.json()).toEqual({
+        error: { code: "gateway_unreachable", message: "The web server cannot reach the API gateway. Is it running?" },
+      });
+    } finally {
+      down.proc.kill();
+    }
+  });
+});
