@@ -3,7 +3,7 @@
 
 help:
 	@echo "make run    start every service locally (bootstraps what is missing); Ctrl-C stops all"
-	@echo "make test   run every suite in its own venv; ends with 'N passed, N failed, N skipped'"
+	@echo "make test   run every suite in its own venv; ends with 'N passed, N failed'"
 
 bootstrap:
 	@bash scripts/bootstrap.sh
