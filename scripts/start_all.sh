@@ -15,7 +15,8 @@ stop_all() {
   wait 2>/dev/null
   echo "all services stopped"
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 0' INT TERM  # Ctrl-C is the normal way to stop: exit 0
+trap stop_all EXIT
 
 confs=$(for c in "$root"/services/*/service.conf; do
   [ -f "$c" ] || continue
@@ -24,7 +25,7 @@ done | sort -n | cut -d' ' -f2-)
 
 # Prepare every venv first, so the first start of a service is not a silent wait.
 for c in $confs; do
-  ( KIND=python; . "$c"; [ "$KIND" = python ] && "$root/scripts/venv.sh" "$(dirname "$c")" >/dev/null ) || {
+  ( KIND=python; . "$c"; if [ "$KIND" = python ]; then "$root/scripts/venv.sh" "$(dirname "$c")" >/dev/null; fi ) || {
     echo "could not prepare $(dirname "$c")"; exit 1; }
 done
 

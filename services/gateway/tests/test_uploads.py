@@ -153,6 +153,19 @@ def test_statement_json_and_csv(gateway_sqlite, upstreams):
     assert rows[1] == ["2024-01-05", 'Coffee, "Bean" shop', "-12.00", "88.00", "debit", "1", "true", ""]
 
 
+def test_statement_format_as_query_parameter(gateway_sqlite, upstreams):
+    """`?format=csv` works like the form field (curl users write it either way); the form wins."""
+    files = {"file": ("s.png", make_png(), "image/png")}
+    with gateway_sqlite.client() as c:
+        q = c.post("/api/v1/statements?format=csv", files=files)
+        both = c.post("/api/v1/statements?format=csv", files=files, data={"format": "json"})
+        bad = c.post("/api/v1/statements?format=xml", files=files)
+    assert q.status_code == 200 and q.headers["content-type"].startswith("text/csv"), q.text
+    assert q.text.splitlines()[0].startswith("date,description,amount")
+    assert both.status_code == 200 and both.json()["statement"]["closing_balance"] == "88.00"
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+
+
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 def test_openai_client_against_the_gateway(gateway_sqlite):
     client = openai.OpenAI(base_url=f"{gateway_sqlite.url}/v1", api_key=ADMIN_KEY, max_retries=0)

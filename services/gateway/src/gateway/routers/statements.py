@@ -24,7 +24,9 @@ async def create_statement(
     password: Annotated[str | None, Form(max_length=256)] = None,
     locale: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")] = None,
     date_order: Annotated[Literal["DMY", "MDY", "YMD"] | None, Form()] = None,
-    format: Annotated[Literal["json", "csv"], Form()] = "json",
+    format: Annotated[Literal["json", "csv"] | None, Form(description="json (default) or csv")] = None,
+    format_query: Annotated[Literal["json", "csv"] | None,
+                            Query(alias="format", description="same as the form field; the form field wins")] = None,
     async_: Annotated[bool, Query(alias="async", description="run as a job (202)")] = False,
     prefer: Annotated[str | None, Header(description="`respond-async` runs it as a job")] = None,
 ):
@@ -32,5 +34,6 @@ async def create_statement(
     route = route_for(gw, "statements", ("statement-extraction",))
     await sniff_upload(file, DOCUMENT_TYPES, "a PDF, PNG, JPEG or TIFF document")
     options = {"password": password, "locale": locale, "date_order": date_order}
-    spec = {"op": "statement", "route": route.name, "options": options, "format": format}
+    spec = {"op": "statement", "route": route.name, "options": options,
+            "format": format or format_query or "json"}
     return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))
