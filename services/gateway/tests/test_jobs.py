@@ -20,22 +20,27 @@ def wait_job(client, job_id: str, timeout: float = 20.0, states=("succeeded", "f
     raise AssertionError(f"job {job_id} still {job['state']} after {timeout}s")
 
 
+def _parse_sse(lines, events: list[dict]) -> None:
+    """Append each complete server-sent event from `lines` to `events` (as it arrives)."""
+    current: dict = {}
+    for line in lines:
+        if line.startswith("event: "):
+            current["event"] = line[7:]
+        elif line.startswith("id: "):
+            current["id"] = int(line[4:])
+        elif line.startswith("data: "):
+            current["data"] = json.loads(line[6:])
+        elif line == "" and current:
+            events.append(current)
+            current = {}
+
+
 def read_events(client, job_id: str, headers: dict | None = None, timeout: float = 20.0) -> list[dict]:
-    events = []
+    events: list[dict] = []
     with client.stream("GET", f"/api/v1/jobs/{job_id}/events", headers=headers or {}, timeout=timeout) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
-        current: dict = {}
-        for line in r.iter_lines():
-            if line.startswith("event: "):
-                current["event"] = line[7:]
-            elif line.startswith("id: "):
-                current["id"] = int(line[4:])
-            elif line.startswith("data: "):
-                current["data"] = json.loads(line[6:])
-            elif line == "" and current:
-                events.append(current)
-                current = {}
+        _parse_sse(r.iter_lines(), events)
     return events
 
 
@@ -184,20 +189,10 @@ def read_events_nowait(client, job_id: str) -> list[dict]:
     """The events so far, read from the database through the stream with a short timeout."""
     import httpx
 
-    events = []
+    events: list[dict] = []
     try:
         with client.stream("GET", f"/api/v1/jobs/{job_id}/events", timeout=httpx.Timeout(0.8)) as r:
-            current: dict = {}
-            for line in r.iter_lines():
-                if line.startswith("event: "):
-                    current["event"] = line[7:]
-                elif line.startswith("id: "):
-                    current["id"] = int(line[4:])
-                elif line.startswith("data: "):
-                    current["data"] = json.loads(line[6:])
-                elif line == "" and current:
-                    events.append(current)
-                    current = {}
+            _parse_sse(r.iter_lines(), events)
     except httpx.ReadTimeout:
         pass
     return events
