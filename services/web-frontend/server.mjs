@@ -63,9 +63,17 @@ function proxy(req, res) {
   headers["x-forwarded-proto"] = "http";
   headers["x-forwarded-host"] = req.headers.host || "";
   const lib = target.protocol === "https:" ? https : http;
+  // With a body, ask the gateway first (Expect: 100-continue): it answers 401/413/415 before
+  // reading an upload and then closes, and a body already on the wire would turn that clean
+  // answer into a connection reset (a 502 here). The body goes once the gateway says continue.
+  const hasBody = Number(req.headers["content-length"] || 0) > 0 || Boolean(req.headers["transfer-encoding"]);
+  if (hasBody) headers.expect = "100-continue";
   let answered = false;
+  let sending = false;
   const up = lib.request(target, { method: req.method, headers, agent: AGENTS[target.protocol] }, (upRes) => {
     answered = true;
+    // Answered without asking for the body: drop the upload (Node drains it from the browser).
+    if (!sending) upRes.on("end", () => up.destroy());
     if (res.headersSent) return upRes.resume();
     const out = {};
     for (const [k, v] of Object.entries(upRes.headers)) if (!HOP.has(k)) out[k] = v;
@@ -83,7 +91,16 @@ function proxy(req, res) {
   });
   // A client that goes away (e.g. closes the event stream) ends the upstream call too.
   res.on("close", () => up.destroy());
-  req.pipe(up);
+  if (!hasBody) return req.pipe(up);
+  const send = () => {
+    clearTimeout(fallback);
+    if (sending || answered) return;
+    sending = true;
+    req.pipe(up);
+  };
+  up.on("continue", send);
+  // A server that ignores Expect gets the body after a second anyway (what curl does).
+  const fallback = setTimeout(send, 1000);
 }
 
 async function serveStatic(req, res) {
