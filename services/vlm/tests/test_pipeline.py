@@ -32,7 +32,10 @@ def test_text_pdf_layouts_extract_exactly(pipeline, layout, seed):
     else:
         assert all(got == want for got, want in balances)
     assert result["statement"] == truth["statement"]
-    assert result["checks"] == {"running_balance_ok": True, "totals_reconcile": True, "problems": []}
+    checks = result["checks"]
+    assert (checks["running_balance_ok"], checks["totals_reconcile"], checks["problems"]) == (True, True, [])
+    assert checks["reconciled"] is True and checks["confidence"] >= 0.95
+    assert [p["source"] for p in result["page_info"]] == ["text"] * result["pages"]
     assert all(t["balance_ok"] and t["problem"] is None for t in result["transactions"])
     assert result["vlm"]["configured"] is False and result["vlm"]["used"] is False
 

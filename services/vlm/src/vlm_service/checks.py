@@ -22,6 +22,7 @@ class Txn:
     balance_ok: bool = True
     problem: str | None = None
     source: str = "layout"
+    bbox: list[float] | None = None  # x0, top, x1, bottom in page units (PDF points or image pixels)
 
 
 @dataclass
@@ -104,3 +105,13 @@ def reconciles_better(old: list[Txn], new: list[Txn], before: Decimal | None) ->
     if not old:
         return True
     return sum(not t.balance_ok for t in new) < sum(not t.balance_ok for t in old)
+
+
+def reconciles(rows: list[Txn], before: Decimal | None) -> bool:
+    """Whether rows check cent-exact from the balance `before` them: every printed running
+    balance holds, and at least one was printed (rows without any balance prove nothing)."""
+    if not rows or before is None or not any(t.balance is not None for t in rows):
+        return False
+    result = run_checks([Txn(t.date, t.description, t.amount, t.balance, t.page, t.row, t.confidence)
+                         for t in rows], before, None)
+    return result.running_balance_ok

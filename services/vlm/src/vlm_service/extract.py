@@ -8,8 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from .checks import CheckResult, Txn, infer_signs, problem, repair_lost_minus, run_checks
+from .geometry import read_tables
 from .layout import Parsed, parse_document
 from .normalize import infer_date_order, resolve, search_dates
+from .readings import Reading, geometry_readings
 from .words import Page
 
 LOCALE_MDY = ("en_us", "en-us", "us", "en_ph", "en-ph")
@@ -53,7 +55,8 @@ class Extraction:
     notes: list[dict]  # problems found while parsing (not from the checks)
     order: str = "DMY"
     period: tuple | None = None
-    default_year: int | None = None
+    default_year: object = None  # an int year or the anchor date of yearless rows
+    reading: dict | None = None
 
     def recheck(self, extra: list[dict] | None = None) -> None:
         """Run the checks again (after the VLM replaced rows) and renumber problems."""
@@ -87,15 +90,60 @@ def _period(parsed: Parsed, order: str) -> tuple[date, date] | None:
     return (start, end) if start and end and start <= end else None
 
 
-def build(parsed: Parsed, opts: Options) -> Extraction:
-    """Normalise the parsed rows and run the checks."""
+def _anchor(parsed: Parsed, order: str) -> tuple[date | int | None, str]:
+    """Where a date without a year takes its year from: the statement date, else the latest
+    date printed on the statement (period, due date) in its most common year, else a bare year."""
+    if parsed.statement_date is not None:
+        when = resolve(parsed.statement_date, order)
+        if when:
+            return when, "statement date"
+    dates = [d for d in (resolve(r, order) for r in parsed.context_dates) if d]
+    if dates:
+        years = [d.year for d in dates]
+        common = max(set(years), key=years.count)
+        near = [d for d in dates if abs(d.year - common) <= 1]
+        return max(near), "latest date printed"
+    if parsed.years:
+        return max(set(parsed.years), key=parsed.years.count), "year printed"
+    return None, "none printed"
+
+
+def _order(parsed: Parsed, period_raws: list, hint: str | None) -> tuple[str, str]:
+    """Date order (DMY/MDY/YMD) and why: the data when it decides, else the hint, else the order
+    under which the rows' dates run forward in time (and stay in the period)."""
+    raws = parsed.all_dates + period_raws
+    if hint == "YMD":
+        return infer_date_order(raws, hint), "requested"
+    decided = infer_date_order(raws, None)
+    numeric = [r for r in raws if r.kind == "numeric"]
+    if not numeric:
+        return decided, "no numeric dates"
+    if any(r.first > 12 or r.second > 12 for r in numeric) or (decided == "YMD"):
+        return decided, "day > 12 seen"
+    if hint:
+        return infer_date_order(raws, hint), "requested" if hint else "default"
+    best = None
+    for order in ("DMY", "MDY"):
+        seq = [resolve(r, order, default_year=2000) for r in parsed.all_dates]
+        seq = [d for d in seq if d]
+        back = sum(1 for a, b in zip(seq, seq[1:]) if b < a)
+        key = (back, order != "DMY")
+        if best is None or key < best[0]:
+            best = (key, order)
+    return best[1], "dates run forward"
+
+
+def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
+    """Normalise the parsed rows and run the checks. `b_sign` reads printed balances (running,
+    opening, closing) with the opposite sign (a card printing the balance owed as positive)."""
     period_raws = [d for side in parsed.period_text or () for d in search_dates(side)]
     hint = opts.order_hint()
     if hint is None and _currency(parsed, opts) == "USD":
         hint = "MDY"  # US statements write month first
-    order = infer_date_order(parsed.all_dates + period_raws, hint)
+    order, order_why = _order(parsed, period_raws, hint)
     period = _period(parsed, order)
-    default_year = max(set(parsed.years), key=parsed.years.count) if parsed.years else None
+    anchor, anchor_why = _anchor(parsed, order)
+    default_year = anchor
     txns: list[Txn] = []
     opening_row = closing_row = None
     last_date = None
@@ -103,18 +151,23 @@ def build(parsed: Parsed, opts: Options) -> Extraction:
     problems: list[dict] = []
     explicit = False
     prev_date = None
+    # a column marking only credits (`CR`) leaves its debits unmarked: those are negative
+    markers = {raw.amounts["amount"].marker for raw in parsed.rows
+               if raw.kind == "transaction" and "amount" in raw.amounts}
+    unmarked_debits = "cr" in markers and "neg" not in markers
     for raw in parsed.rows:
         if raw.kind == "opening":
             if opening_row is None and not txns:
-                opening_row = raw.amounts["balance"].value
+                opening_row = raw.amounts["balance"].value * b_sign
             continue
         if raw.kind == "closing":
-            closing_row = raw.amounts["balance"].value
+            closing_row = raw.amounts["balance"].value * b_sign
             continue
         rows_on_page[raw.page] = rows_on_page.get(raw.page, 0) + 1
         row_no = rows_on_page[raw.page]
         when = resolve(raw.date, order, period, default_year) if raw.date else last_date
-        if raw.date and period is None and raw.date.year is None and prev_date and when and when < prev_date:
+        if raw.date and period is None and not isinstance(default_year, date) and raw.date.year is None \
+                and prev_date and when and when < prev_date:
             when = when.replace(year=when.year + 1)  # rolled over New Year without a period
         if when is None:
             problems.append(problem(raw.page, row_no, "date_missing", "row has no readable date"))
@@ -123,31 +176,38 @@ def build(parsed: Parsed, opts: Options) -> Extraction:
         if "amount" in a:
             amount = a["amount"].value
             explicit |= a["amount"].explicit
+            if unmarked_debits and not a["amount"].explicit:
+                amount = -amount
         else:
             debit, credit = a.get("debit"), a.get("credit")
             amount = (credit.value if credit else Decimal(0)) - (abs(debit.value) if debit else Decimal(0))
             explicit = True
-        balance = a["balance"].value if "balance" in a else None
-        txns.append(Txn(when, raw.description, amount, balance, raw.page, row_no, round(raw.score, 3)))
+        balance = a["balance"].value * b_sign if "balance" in a else None
+        txns.append(Txn(when, raw.description, amount, balance, raw.page, row_no, round(raw.score, 3),
+                        bbox=raw.bbox))
 
-    opening = parsed.opening.value if parsed.opening else opening_row
-    closing = parsed.closing.value if parsed.closing else closing_row
+    opening = parsed.opening.value * b_sign if parsed.opening else opening_row
+    closing = parsed.closing.value * b_sign if parsed.closing else closing_row
+    opening_printed = opening is not None
     if opening is None and txns and txns[0].balance is not None:
         opening = txns[0].balance - txns[0].amount
         problems.append(problem(txns[0].page, txns[0].row, "opening_inferred",
                                 "no opening balance printed; inferred from the first row"))
+    signs = "as printed"
     if "amount" in parsed.columns and not explicit:
         infer_signs(txns, opening)
+        signs = "from running balances"
     else:
         repair_lost_minus(txns, opening)
         if opening is not None and parsed.opening is None and opening_row is None and txns:
             opening = txns[0].balance - txns[0].amount if txns[0].balance is not None else opening
+    closing_printed = closing is not None
     if closing is None and txns:
         closing = next((t.balance for t in reversed(txns) if t.balance is not None), None)
     if not parsed.table_found:
         problems.insert(0, problem(None, None, "no_transaction_table",
-                                   "no transaction table found (no header with date, description and "
-                                   "amount or debit/credit columns)"))
+                                   "no transaction table found (no lines with a date followed by amounts "
+                                   "in aligned columns)"))
     elif not txns:
         problems.insert(0, problem(None, None, "no_transactions", "the transaction table is empty"))
     checks = run_checks(txns, opening, closing)
@@ -163,12 +223,111 @@ def build(parsed: Parsed, opts: Options) -> Extraction:
         "opening_balance": str(opening) if opening is not None else None,
         "closing_balance": str(closing) if closing is not None else None,
     }
-    return Extraction(statement, txns, opening, closing, checks, parsed.table_found, account, problems,
-                      order, period, default_year)
+    reading = {"layout": parsed.reading, "columns": list(parsed.columns), "date_order": order,
+               "date_order_from": order_why, "year_from": "statement period" if period else anchor_why,
+               "signs": signs, "balance_sign": "as printed" if b_sign == 1 else "negated",
+               "opening_printed": opening_printed, "closing_printed": closing_printed,
+               "dropped": parsed.dropped}
+    ex = Extraction(statement, txns, opening, closing, checks, parsed.table_found, account, problems,
+                    order, period, default_year)
+    ex.reading = reading
+    return ex
+
+
+def score(ex: Extraction) -> tuple:
+    """How well a reading reconciles (higher is better): cent-exact totals against printed
+    balances, then running balances, then how much was checked and read."""
+    checked = sum(t.balance is not None for t in ex.txns)
+    bad = sum(not t.balance_ok for t in ex.txns)
+    r = ex.reading
+    both = r["opening_printed"] and r["closing_printed"]
+    ok = ex.checks.running_balance_ok and ex.checks.totals_reconcile and bool(ex.txns) \
+        and all(t.date is not None for t in ex.txns)
+    verified = checked - bad
+    dropped = ex.reading.get("dropped", 0)
+    ok = ok and not dropped
+    return (ok and (both or checked > 0), ok, verified - bad - dropped, ex.checks.totals_reconcile and both,
+            len(ex.txns))
+
+
+def confidence(ex: Extraction) -> float:
+    """Per-statement confidence from what the checks could prove."""
+    if not ex.txns:
+        return 0.0
+    r = ex.reading
+    checked = sum(t.balance is not None for t in ex.txns)
+    bad = sum(not t.balance_ok for t in ex.txns)
+    if ex.checks.running_balance_ok and ex.checks.totals_reconcile:
+        if r["opening_printed"] and r["closing_printed"]:
+            return 0.99
+        return 0.95 if checked >= len(ex.txns) / 2 else 0.8
+    if ex.checks.running_balance_ok and checked == 0:
+        return 0.5  # nothing printed to check against
+    return round(max(0.05, 0.5 * (1 - bad / max(1, checked))), 2)
+
+
+def account_kind(parsed: Parsed) -> str:
+    """`card` when the statement speaks of a card account (two distinct card phrases), else `bank`."""
+    return "card" if len(parsed.card_words) >= 2 else "bank"
+
+
+def orient(ex: Extraction, kind: str) -> bool:
+    """The one sign rule: a card's purchases (most rows) negative and its balance owed negative.
+    Negating every amount and balance keeps every check as it was. True when flipped."""
+    if kind != "card" or not ex.txns:
+        return False
+    if sum(t.amount < 0 for t in ex.txns) >= sum(t.amount > 0 for t in ex.txns):
+        return False
+    for t in ex.txns:
+        t.amount = -t.amount
+        if t.balance is not None:
+            t.balance = -t.balance
+    ex.opening = -ex.opening if ex.opening is not None else None
+    ex.closing = -ex.closing if ex.closing is not None else None
+    for key, value in (("opening_balance", ex.opening), ("closing_balance", ex.closing)):
+        ex.statement[key] = str(value) if value is not None else None
+    ex.recheck()
+    return True
+
+
+def readings(pages: list[Page]):
+    """The header reading, then every geometric reading of the document (built lazily)."""
+    parsed = parse_document(pages)
+    if parsed.table_found:
+        yield Reading("header", parsed)
+    geo = geometry_readings(read_tables(pages), parsed)
+    yield from geo
+    if not parsed.table_found and not geo:
+        yield Reading("header", parsed)
 
 
 def extract(pages: list[Page], opts: Options) -> Extraction:
-    return build(parse_document(pages), opts)
+    """Build every reading, with balances as printed and negated; the one that reconciles best wins.
+    Ties go to the earlier reading (header words, then hint-compatible column kinds)."""
+    best = None
+    tried = 0
+    for reading in readings(pages):
+        for b_sign in (1, -1):
+            ex = build(reading.parsed, opts, b_sign)
+            tried += 1
+            key = score(ex) + (reading.hinted,)
+            if best is None or key > best[0]:
+                best = (key, ex, reading)
+            if b_sign == 1 and not any(t.balance is not None for t in ex.txns) and ex.opening is None:
+                break  # no balance printed: its sign cannot matter
+        if best[0][0] and best[2].name == "header" and best[0][3]:
+            break  # the header reading reconciles against printed balances: nothing can beat it
+    _, ex, reading = best
+    kind = account_kind(reading.parsed)
+    flipped = orient(ex, kind)
+    ex.statement["kind"] = kind
+    ex.reading["kind"] = kind
+    ex.reading["tried"] = tried
+    if flipped:
+        ex.reading["signs"] = "card: charges negative, balance owed negative"
+    ex.reading["reconciled"] = bool(ex.txns) and ex.checks.running_balance_ok and ex.checks.totals_reconcile
+    ex.reading["confidence"] = confidence(ex)
+    return ex
 
 
 def txn_json(t: Txn) -> dict:
@@ -182,6 +341,8 @@ def txn_json(t: Txn) -> dict:
         "type": "debit" if t.amount < 0 else "credit",
         "page": t.page,
         "row": t.row,
+        "bbox": [round(v, 1) for v in t.bbox] if t.bbox else None,
+        "source": t.source,
         "confidence": confidence,
         "balance_ok": t.balance_ok,
         "problem": t.problem,
@@ -196,15 +357,20 @@ def mask_text(text: str, account: str | None) -> str:
                   lambda m: mask_account(m.group(0)), text)
 
 
-def result_json(ex: Extraction, pages: int, vlm: dict) -> dict:
+def result_json(ex: Extraction, pages: int, vlm: dict, page_info: list[dict] | None = None) -> dict:
     for t in ex.txns:  # account numbers never leave unmasked
         t.description = mask_text(t.description, ex.account_number)
+    reading = dict(ex.reading or {})
     return {
         "statement": ex.statement,
         "transactions": [txn_json(t) for t in ex.txns],
         "checks": {"running_balance_ok": ex.checks.running_balance_ok,
                    "totals_reconcile": ex.checks.totals_reconcile,
-                   "problems": ex.checks.problems},
+                   "problems": ex.checks.problems,
+                   "reconciled": bool(ex.txns) and ex.checks.running_balance_ok and ex.checks.totals_reconcile,
+                   "confidence": reading.pop("confidence", confidence(ex) if ex.reading else 0.0),
+                   "reading": reading},
         "pages": pages,
+        "page_info": page_info or [],
         "vlm": vlm,
     }

@@ -8,23 +8,30 @@ import re
 from dataclasses import dataclass, field
 
 from .normalize import (CURRENCY_CODES, CURRENCY_SYMBOLS, DATE_RE, Money, RawDate, clean_description,
-                        find_money, match_date_prefix, parse_money, repair_money)
+                        find_money, match_date_prefix, parse_money, repair_money, search_dates)
 from .words import Line, Page, Token
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "date": ("date", "datum", "buchungstag", "buchungsdatum", "posting date", "transaction date",
-             "trans date", "booking date", "fecha", "data", "date opération", "date operation"),
-    "value_date": ("value date", "valuta", "wert", "date valeur", "valeur", "value"),
+             "trans date", "booking date", "fecha", "data", "date opération", "date operation", "buchung",
+             "datum transactie", "data operazione", "fecha operación", "data movimento", "tran date"),
+    "value_date": ("value date", "valuta", "wert", "date valeur", "valeur", "value", "posting date",
+                   "post date", "fecha valor", "data valuta", "valutadatum", "data valor"),
     "description": ("description", "details", "transaction details", "particulars", "narrative",
                     "transaction", "transactions", "memo", "payee", "reference", "buchungstext",
                     "beschreibung", "verwendungszweck", "text", "libellé", "libelle", "opération",
                     "operation", "opérations", "concepto", "descrizione", "transaction description",
-                    "payment type and details", "payment details"),
+                    "payment type and details", "payment details", "vorgang", "buchungsinformation",
+                    "descripción", "descripcion", "omschrijving", "descrição", "descricao", "causale",
+                    "merchant", "activity", "détail", "detail"),
     "debit": ("debit", "debits", "withdrawal", "withdrawals", "paid out", "money out", "out",
-              "payments", "soll", "lastschrift", "débit", "debit (€)", "charges", "dr"),
+              "payments", "soll", "lastschrift", "débit", "debit (€)", "charges", "dr", "cargo", "cargos",
+            "addebiti", "uscite", "af", "débito", "debito", "saídas"),
     "credit": ("credit", "credits", "deposit", "deposits", "paid in", "money in", "in", "receipts",
-               "haben", "gutschrift", "crédit", "cr"),
-    "amount": ("amount", "betrag", "montant", "importe", "umsatz", "transaction amount"),
+               "haben", "gutschrift", "crédit", "cr", "abono", "abonos", "accrediti", "entrate", "bij",
+               "crédito", "credito", "entradas"),
+    "amount": ("amount", "betrag", "montant", "importe", "umsatz", "transaction amount", "importo", "bedrag",
+               "valor"),
     "balance": ("balance", "saldo", "solde", "kontostand", "running balance", "balance (£)"),
 }
 _HEADER_LOOKUP = {}
@@ -41,10 +48,27 @@ def _labels(*phrases: str) -> str:
 OPENING_RE = re.compile("(%s)" % _labels(
     "opening balance", "balance brought forward", "brought forward", "previous balance", "starting balance",
     "beginning balance", "balance b/f", "anfangssaldo", "alter saldo", "saldo vortrag", "übertrag",
-    "ubertrag", "solde initial", "solde précédent", "solde precedent", "ancien solde", "report"), re.I)
+    "ubertrag", "solde initial", "solde précédent", "solde precedent", "ancien solde", "report",
+    "last month's balance", "last months balance", "balance from previous statement", "balance forward",
+    "alter kontostand", "saldo anterior", "saldo inicial", "saldo iniziale", "saldo precedente",
+    "beginsaldo", "vorig saldo", "oud saldo", "saldo inicial"), re.I)
 CLOSING_RE = re.compile("(%s)" % _labels(
     "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
-    "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter"), re.I)
+    "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter",
+    "statement balance", "neuer kontostand", "saldo final", "saldo actual", "nuevo saldo", "saldo finale",
+    "eindsaldo", "nieuw saldo", "saldo atual"), re.I)
+CARD_RE = re.compile("(%s)" % _labels(
+    "credit card", "card account", "card number", "minimum payment", "minimum amount due", "minimum due",
+    "payment due", "credit limit", "available credit", "kreditkarte", "mindestbetrag", "kreditrahmen",
+    "carte de crédit", "paiement minimum", "tarjeta de crédito", "pago mínimo", "límite de crédito",
+    "carta di credito", "pagamento minimo", "creditcard", "minimaal te betalen", "cartão de crédito",
+    "pagamento mínimo", "limite de crédito", "visa", "mastercard", "american express"), re.I)
+STATEMENT_DATE_RE = re.compile("(%s)" % _labels(
+    "statement date", "date of statement", "closing date", "statement closing date", "as of", "as at",
+    "auszugsdatum", "erstellt am", "stichtag", "date du relevé", "date d'arrêté", "arrêté au",
+    "fecha de emisión", "fecha del extracto", "fecha de corte", "data estratto", "data di emissione",
+    "datum afschrift", "data do extrato", "data de emissão"), re.I)
+RANGE_RE = re.compile(r"\s*(?:to|-|–|—|bis|au|al|a|tot|até|through|thru|until)\s*$", re.I)
 TOTAL_RE = re.compile(r"^\s*(total|totals|summe|totaux)\b", re.I)
 ACCOUNT_RE = re.compile(
     r"(?:account\s*(?:number|no\.?|#)|acct\.?\s*(?:no\.?)?|konto\s*nummer|konto(?:-?nr\.?)?|"
@@ -77,6 +101,7 @@ class RawRow:
     score: float
     kind: str = "transaction"  # or "opening" / "closing" (forward rows)
     lines: int = 1
+    bbox: list[float] | None = None  # x0, top, x1, bottom in page units
 
 
 @dataclass
@@ -95,6 +120,12 @@ class Parsed:
     columns: list[str] = field(default_factory=list)
     all_dates: list[RawDate] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    context_dates: list[RawDate] = field(default_factory=list)  # dates with a year outside the table
+    statement_date: RawDate | None = None
+    card_words: set[str] = field(default_factory=set)
+    reading: str = "header"
+    dropped: int = 0  # rows with amounts only in columns this reading ignores
+    hints: list[str | None] = field(default_factory=list)
 
 
 def _segments(line: Line) -> list[list[Token]]:
@@ -215,8 +246,10 @@ class TableReader:
                 if last_row is not None and line.top - last_bottom < 1.2 * lh:
                     last_row.description = clean_description(last_row.description + " " + row[1])
                     last_row.lines += 1
+                    last_row.bbox = _union(last_row.bbox, _line_box(line))
                     last_bottom = line.bottom
             elif row is not None:
+                row.bbox = _line_box(line)
                 self.rows.append(row)
                 last_row = row if row.kind == "transaction" else None
                 last_bottom = line.bottom
@@ -283,6 +316,16 @@ class TableReader:
         return RawRow(page, date, description, amounts, score)
 
 
+def _line_box(line: Line) -> list[float]:
+    return [line.tokens[0].x0, line.top, max(t.x1 for t in line.tokens), line.bottom]
+
+
+def _union(a: list[float] | None, b: list[float]) -> list[float]:
+    if a is None:
+        return b
+    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+
+
 def _bank_name(line: Line, lh: float) -> str:
     """The first line's text up to a wide gap (a title on the right is not the bank)."""
     out = [line.tokens[0]]
@@ -299,7 +342,9 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
         for line in page.lines:
             text = line.text
             if parsed.bank_name is None and page.number == pages[0].number:
-                if re.search(r"[A-Za-z]{3}", text) and not re.search(r"statement|page|account", text, re.I):
+                first = " ".join(t.text for t in _segments(line)[0])
+                if re.search(r"[A-Za-z]{3}", first) and not re.search(
+                        r"statement|page|account|tel\b|phone|fax|www\.|@|https?:|\d{5}", first, re.I):
                     parsed.bank_name = _bank_name(line, page.line_height)
             if parsed.account_number is None:
                 m = ACCOUNT_RE.search(text)
@@ -318,16 +363,38 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                     found = [d.group(0) for d in DATE_RE.finditer(text[m.end():])][:2]
                     if len(found) == 2:
                         parsed.period_text = (found[0], found[1])
-            for seg in _segments(line):
-                seg_text = " ".join(t.text for t in seg)
+            if parsed.period_text is None or parsed.period_text[1] is None:
+                found = list(DATE_RE.finditer(text))
+                for a, b in zip(found, found[1:]):  # "01/06/2024 - 30/06/2024", "1 June to 30 June 2024"
+                    if RANGE_RE.fullmatch(text[a.end():b.start()]) and search_dates(b.group(0)) \
+                            and (search_dates(b.group(0))[0].year is not None):
+                        parsed.period_text = (a.group(0), b.group(0))
+                        break
+            for m in CARD_RE.finditer(text):
+                parsed.card_words.add(re.sub(r"\s+", " ", m.group(0).lower()))
+            dates_here = [d for d in search_dates(text) if d.year is not None]
+            parsed.context_dates.extend(dates_here)
+            if parsed.statement_date is None and dates_here:
+                m = STATEMENT_DATE_RE.search(text)
+                if m:
+                    after = search_dates(text[m.end():])
+                    if after and after[0].year is not None:
+                        parsed.statement_date = after[0]
+            segs = [" ".join(t.text for t in seg) for seg in _segments(line)]
+            for k, seg_text in enumerate(segs):
+                nxt = segs[k + 1] if k + 1 < len(segs) else ""
                 m = OPENING_RE.search(seg_text)
                 if parsed.opening is None and m:
                     money = find_money(seg_text[m.end():])
+                    if money is None and not re.search(r"\d", seg_text[m.end():]):
+                        money = find_money(nxt)  # the value in the next cell of the line
                     if money is not None:
                         parsed.opening = money
                 m = CLOSING_RE.search(seg_text)
                 if parsed.closing is None and m and "carried" not in m.group(0).lower():
                     money = find_money(seg_text[m.end():])
+                    if money is None and not re.search(r"\d", seg_text[m.end():]):
+                        money = find_money(nxt)
                     if money is not None:
                         parsed.closing = money
             for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", text):

@@ -49,6 +49,7 @@ class Money:
 
     value: Decimal
     explicit: bool
+    marker: str = ""  # "neg" (-, (), DR), "cr" (CR), "plus" (+) or "" (unmarked)
 
 
 def _number(num: str) -> Decimal:
@@ -75,7 +76,8 @@ def parse_money(text: str) -> Money | None:
     explicit = negative or post in ("CR", "C", "+") or "+" in pre
     if "(" in pre and not text.rstrip().endswith(")"):
         return None
-    return Money(-value if negative else value, explicit)
+    marker = "neg" if negative else ("cr" if post in ("CR", "C") else ("plus" if explicit else ""))
+    return Money(-value if negative else value, explicit, marker)
 
 
 def repair_money(text: str) -> Money | None:
@@ -94,7 +96,11 @@ def looks_like_money(text: str) -> bool:
 
 
 def find_money(text: str) -> Money | None:
-    """The first amount anywhere in `text` (for labelled values such as `Opening balance: £1.00`)."""
+    """The first amount anywhere in `text` (for labelled values such as `Opening balance: £1.00`);
+    dates with a year (`vom 31.12.2020`) are not amounts."""
+    for d in DATE_RE.finditer(text):
+        if d.group("iy") or d.group("c") or d.group("dm") or d.group("mm"):
+            text = text[:d.start()] + " " * (d.end() - d.start()) + text[d.end():]
     m = MONEY_SEARCH.search(text)
     if not m:
         return None
@@ -119,6 +125,7 @@ class RawDate:
     second: int
     year: int | None
     kind: str  # "iso", "named" (month known: first=day, second=month), "numeric" (order unknown)
+    third: int | None = None  # a numeric date's third part as printed (the year, or the day in YMD)
 
 
 def _year(text: str | None) -> int | None:
@@ -137,7 +144,8 @@ def _raw_from_match(m: re.Match) -> RawDate | None:
     if g.get("mm"):
         return RawDate(int(g["md"]), MONTHS[g["mm"].lower()], _year(g.get("my")), "named")
     if g.get("a"):
-        return RawDate(int(g["a"]), int(g["b"]), _year(g.get("c")), "numeric")
+        c = g.get("c")
+        return RawDate(int(g["a"]), int(g["b"]), _year(c), "numeric", int(c) if c and len(c) == 2 else None)
     return None
 
 
@@ -163,6 +171,8 @@ def search_dates(text: str) -> list[RawDate]:
 
 def _plausible(raw: RawDate) -> bool:
     if raw.kind == "numeric":
+        if raw.third is not None and 1 <= raw.second <= 12 and 1 <= raw.third <= 31:
+            return True  # may be YY/MM/DD
         return 1 <= raw.first <= 31 and 1 <= raw.second <= 31 and min(raw.first, raw.second) <= 12
     return 1 <= raw.first <= 31 and 1 <= raw.second <= 12
 
@@ -170,6 +180,10 @@ def _plausible(raw: RawDate) -> bool:
 def infer_date_order(raws: list[RawDate], hint: str | None = None) -> str:
     """`DMY` or `MDY` for numeric dates: from the data when it decides, else the hint, else DMY."""
     numeric = [r for r in raws if r.kind == "numeric"]
+    if hint == "YMD" and all(r.third is not None for r in numeric):
+        return "YMD"  # only a hint decides YY/MM/DD: no data tells 13/06/25 from 25/06/13 reliably
+    if any(r.first > 31 for r in numeric) and all(r.third is not None for r in numeric):
+        return "YMD"
     if any(r.first > 12 for r in numeric):
         return "DMY"
     if any(r.second > 12 for r in numeric):
@@ -177,18 +191,38 @@ def infer_date_order(raws: list[RawDate], hint: str | None = None) -> str:
     return hint if hint in ("DMY", "MDY") else "DMY"
 
 
+def numeric_parts(raw: RawDate, order: str) -> tuple[int, int, int | None]:
+    """(day, month, year or None) of a raw date under a date order (DMY, MDY or YMD)."""
+    if raw.kind != "numeric":
+        return raw.first, raw.second, raw.year
+    if order == "YMD" and raw.third is not None:
+        return raw.third, raw.second, _year(str(raw.first))
+    if order == "MDY":
+        return raw.second, raw.first, raw.year
+    return raw.first, raw.second, raw.year
+
+
 def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
             default_year: int | None = None) -> date | None:
-    """A calendar date; a missing year comes from the statement period (across New Year)."""
-    if raw.kind == "numeric":
-        day, month = (raw.first, raw.second) if order == "DMY" else (raw.second, raw.first)
-    else:
-        day, month = raw.first, raw.second
-    if raw.year is not None:
+    """A calendar date; a missing year comes from the statement period (across New Year), else
+    from `default_year`: an int, or an anchor date (the statement date) that the row may not
+    follow by more than a week (so `28 Dec` on a statement dated 13 Jan is last year's)."""
+    day, month, year = numeric_parts(raw, order)
+    if year is not None:
         try:
-            return date(raw.year, month, day)
+            return date(year, month, day)
         except ValueError:
             return None
+    if isinstance(default_year, date) and not period:
+        anchor = default_year
+        for y in (anchor.year, anchor.year - 1):
+            try:
+                cand = date(y, month, day)
+            except ValueError:
+                continue
+            if cand <= anchor + timedelta(days=7):
+                return cand
+        return None
     years = []
     if period:
         years = sorted({period[0].year, period[1].year})

@@ -11,11 +11,12 @@ from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
 from kit.metrics import observe
 
-from .checks import Txn, problem, reconciles_better
+from .checks import Txn, problem, reconciles, reconciles_better
 from .document import Document, Limits, needs_ocr
-from .extract import Extraction, Options, extract, mask_text, result_json
+from .extract import Extraction, Options, confidence, extract, mask_text, result_json, score
 from .ocr import ocr_page
 from .settings import Settings
+from .textquality import assess
 from .vlm import VLM, VLMOutputError
 from .words import Page
 
@@ -62,7 +63,7 @@ def parse_request(options: dict) -> Request:
     if order is not None:
         if order.upper() not in DATE_ORDERS:
             raise InvalidInput("option 'date_order' must be DMY, MDY, YMD or auto", code="invalid_option")
-        req.date_order = None if order.upper() in ("AUTO", "YMD") else order.upper()
+        req.date_order = None if order.upper() == "AUTO" else order.upper()
     page = options.get("page", 1)
     try:
         req.page = int(page)
@@ -104,50 +105,87 @@ class Pipeline:
             doc.close()
 
     # -- extract -------------------------------------------------------------------------
-    def _pages(self, doc: Document) -> list[Page]:
-        pages = []
+    def _ocr(self, doc: Document, i: int, page: Page) -> Page:
+        image = doc.render(i)
+        with observe(self.name, "ocr"):
+            lines, w, h = ocr_page(image, i + 1)
+        if doc.kind == "pdf" and page.width:  # pixels -> points, like text-layer pages
+            f = page.width / w
+            for tok in (t for ln in lines for t in ln.tokens):
+                tok.x0, tok.x1, tok.top, tok.bottom = tok.x0 * f, tok.x1 * f, tok.top * f, tok.bottom * f
+            w, h = page.width, page.height
+        return Page(i + 1, lines, "ocr", w, h)
+
+    def _pages(self, doc: Document) -> tuple[list[Page], list[dict]]:
+        """Each page from its text layer, or OCR'd when it has none or a garbled/poor one; and
+        per page where it was read from and why."""
+        pages, info = [], []
         for i in range(doc.page_count):
             with observe(self.name, "text"):
                 page = doc.text_page(i)
-            if needs_ocr(page):
-                image = doc.render(i)
-                with observe(self.name, "ocr"):
-                    lines, w, h = ocr_page(image, i + 1)
-                if doc.kind == "pdf" and page.width:  # pixels -> points, like text-layer pages
-                    f = page.width / w
-                    for tok in (t for ln in lines for t in ln.tokens):
-                        tok.x0, tok.x1, tok.top, tok.bottom = tok.x0 * f, tok.x1 * f, tok.top * f, tok.bottom * f
-                    w, h = page.width, page.height
-                page = Page(i + 1, lines, "ocr", w, h)
+            quality = assess(page) if page.lines else None
+            if needs_ocr(page) or (quality is not None and not quality.usable):
+                why = quality.reason if quality is not None and page.lines and not needs_ocr(page) \
+                    else ("an image" if doc.kind != "pdf" else "no usable text layer")
+                page = self._ocr(doc, i, page)
+            else:
+                why = quality.reason
             pages.append(page)
-        return pages
+            info.append({"page": i + 1, "source": page.source, "why": why,
+                         "width": round(page.width, 1), "height": round(page.height, 1),
+                         "units": "pt" if doc.kind == "pdf" else "px"})
+        return pages, info
 
     def _extract(self, doc: Document, req: Request, start: float) -> dict:
-        pages = self._pages(doc)
+        pages, info = self._pages(doc)
         with observe(self.name, "parse"):
             ex = extract(pages, Options(req.locale, req.date_order))
+        if not ex.reading.get("reconciled") and doc.kind == "pdf":
+            ex = self._retry_with_ocr(doc, req, pages, info, ex)
+        for t in ex.txns:
+            t.source = pages[t.page - 1].source if 0 < t.page <= len(pages) else t.source
         used = False
-        if self.vlm is not None and self.settings.fallback:
+        if self.vlm is not None and self.settings.fallback and not ex.reading.get("reconciled"):
             with observe(self.name, "vlm"):
-                used = self._fallback(doc, ex)
-        result = result_json(ex, doc.page_count, self.vlm_status(used))
+                used = self._fallback(doc, ex, pages, info)
+        result = result_json(ex, doc.page_count, self.vlm_status(used), info)
         logger.info("extracted %d transactions from %d pages (%d by OCR) in %.2fs; running_ok=%s reconcile=%s",
                     len(ex.txns), doc.page_count, sum(p.source == "ocr" for p in pages),
                     time.perf_counter() - start, ex.checks.running_balance_ok, ex.checks.totals_reconcile)
         return result
 
-    def _fallback(self, doc: Document, ex: Extraction) -> bool:
-        """Re-extract failing pages with the VLM; keep its rows only when they check better."""
+    def _retry_with_ocr(self, doc: Document, req: Request, pages: list[Page], info: list[dict],
+                        ex: Extraction) -> Extraction:
+        """A text layer that does not reconcile and is not spotless (an OCR layer of a scan) is
+        read again by OCR; the reading that reconciles better is kept."""
+        suspect = [k for k, p in enumerate(pages) if p.source == "text" and assess(p).score < 0.97]
+        if not suspect:
+            return ex
+        again = list(pages)
+        for k in suspect:
+            again[k] = self._ocr(doc, k, pages[k])
+        with observe(self.name, "parse"):
+            other = extract(again, Options(req.locale, req.date_order))
+        if score(other) > score(ex):
+            for k in suspect:
+                pages[k] = again[k]
+                info[k].update(source="ocr", why="the text layer did not reconcile; its OCR does")
+            return other
+        return ex
+
+    def _fallback(self, doc: Document, ex: Extraction, pages: list[Page], info: list[dict]) -> bool:
+        """No reading reconciles: ask the VLM per page (the image and the words already read);
+        accept its rows only when they reconcile (running balances, and totals where printed)."""
         bad = sorted({t.page for t in ex.txns if not t.balance_ok})
-        if not ex.txns:
-            bad = list(range(1, min(doc.page_count, 3) + 1))
         if not bad:
-            return False
+            bad = list(range(1, min(doc.page_count, 3) + 1))
         notes: list[dict] = []
         for page in bad:
             image = doc.render(page - 1, dpi=150)
+            words = pages[page - 1].lines if 0 < page <= len(pages) else []
             try:
-                rows = self.vlm.extract_rows(image, ex.order, ex.period, ex.default_year)
+                rows = self.vlm.extract_rows(image, ex.order, ex.period, ex.default_year,
+                                             words=" \n".join(ln.text for ln in words))
             except VLMOutputError as exc:
                 notes.append(problem(page, None, "vlm_output_invalid",
                                      f"VLM fallback on page {page}: {exc}; the page keeps its flagged rows"))
@@ -161,20 +199,32 @@ class Pipeline:
             before = self._balance_before(ex, page)
             new = [Txn(r.date, r.description, r.amount, r.balance, page, i + 1, 0.7, source="vlm")
                    for i, r in enumerate(rows)]
-            if reconciles_better(old, new, before):
-                ex.txns = [t for t in ex.txns if t.page < page] + new + [t for t in ex.txns if t.page > page]
+            candidate = [t for t in ex.txns if t.page < page] + new + [t for t in ex.txns if t.page > page]
+            if reconciles(new, before) and reconciles_better(old, new, before) and \
+                    self._totals_hold(ex, candidate):
+                ex.txns = candidate
+                info[page - 1].update(source="vlm", why="no reading of the page reconciled; the VLM's does")
                 notes.append(problem(page, None, "vlm_fallback_used",
-                                     f"page {page} re-extracted by the VLM ({len(new)} rows)"))
+                                     f"page {page} re-extracted by the VLM ({len(new)} rows); they reconcile"))
             else:
                 notes.append(problem(page, None, "vlm_fallback_rejected",
-                                     f"VLM rows for page {page} did not reconcile better; the page keeps its "
+                                     f"VLM rows for page {page} do not reconcile; the page keeps its "
                                      f"flagged rows"))
         if ex.opening is None and ex.txns and ex.txns[0].balance is not None:
             ex.opening = ex.txns[0].balance - ex.txns[0].amount
         if ex.closing is None and ex.txns:
             ex.closing = next((t.balance for t in reversed(ex.txns) if t.balance is not None), None)
         ex.recheck(notes)
+        ex.reading["reconciled"] = bool(ex.txns) and ex.checks.running_balance_ok and ex.checks.totals_reconcile
+        ex.reading["confidence"] = confidence(ex)
         return True
+
+    @staticmethod
+    def _totals_hold(ex: Extraction, txns: list[Txn]) -> bool:
+        """With printed opening and closing balances, the new rows must also reconcile the totals."""
+        if not (ex.reading.get("opening_printed") and ex.reading.get("closing_printed")):
+            return True
+        return ex.opening + sum((t.amount for t in txns), Decimal(0)) == ex.closing
 
     @staticmethod
     def _balance_before(ex: Extraction, page: int) -> Decimal | None:

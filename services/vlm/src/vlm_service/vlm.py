@@ -26,8 +26,20 @@ EXTRACT_PROMPT = (
     "This image is one page of a bank statement. List every transaction row of its table as JSON "
     'only, no prose: {"transactions": [{"date": "YYYY-MM-DD", "description": "text", '
     '"amount": "-12.34", "balance": "100.00"}]}. Amounts are negative for money out and positive '
-    "for money in; balance is the running balance printed on the row, or null."
+    "for money in (the account holder's view: purchases, fees and interest charged negative; "
+    "payments, deposits and refunds positive); balance is the running balance printed on the row, or null."
 )
+
+
+WORDS_LIMIT = 4000
+
+
+def extract_prompt(words: str = "") -> str:
+    """The extraction prompt, with the page's words as read so far (cut to WORDS_LIMIT characters)."""
+    if not words.strip():
+        return EXTRACT_PROMPT
+    return (EXTRACT_PROMPT + " The words already read from this page, line by line (they may contain "
+            "reading errors; the image decides):\n" + words[:WORDS_LIMIT])
 
 
 class VLMOutputError(ValueError):
@@ -117,9 +129,10 @@ class VLM:
         new = out[:, inputs["input_ids"].shape[1]:]
         return self.processor.batch_decode(new, skip_special_tokens=True)[0].strip()
 
-    def extract_rows(self, image, order: str, period=None, default_year=None) -> list[VLMRow]:
-        """Transactions of one page image, validated; raises VLMOutputError."""
-        return parse_rows(self.generate(image, EXTRACT_PROMPT), order, period, default_year)
+    def extract_rows(self, image, order: str, period=None, default_year=None, words: str = "") -> list[VLMRow]:
+        """Transactions of one page image, validated; raises VLMOutputError. `words` is the text
+        already read from the page (text layer or OCR), given to the model as a hint."""
+        return parse_rows(self.generate(image, extract_prompt(words)), order, period, default_year)
 
 
 # -- validate and repair ---------------------------------------------------------------------

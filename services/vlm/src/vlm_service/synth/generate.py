@@ -47,6 +47,7 @@ class Statement:
                 "currency": self.currency, "period_start": self.period_start.isoformat(),
                 "period_end": self.period_end.isoformat(),
                 "opening_balance": str(self.opening_balance), "closing_balance": str(self.closing_balance),
+                "kind": "bank",
             },
             "transactions": [t.as_dict() for t in self.transactions],
         }

@@ -1,0 +1,467 @@
+"""Stage 3b: find a transaction table from geometry and content, without knowing its header.
+
+A row is a line with a date token followed by money tokens. The date column is the x-position
+most dated lines share; amount columns are clusters of money right edges over many rows. Text
+outside the table's x-range (side panels, page furniture) is not read; lines without a date in
+the table are continuations (descriptions over several lines, FX and reference detail lines),
+dateless amount rows (a day's further rows), balance rows (brought/carried forward) or totals.
+Header words in several languages only label the columns found; which column is which, when no
+header says so, is decided later by reconciliation (`readings.py`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .normalize import DATE_START_RE, Money, RawDate, _plausible, _raw_from_match, clean_description
+from .words import Line, Page, Token
+
+# Header words: hints only (en, de, fr, es, it, nl, pt), folded to lowercase letters.
+HINTS: dict[str, tuple[str, ...]] = {
+    "debit": ("debit", "debits", "withdrawal", "withdrawals", "paidout", "moneyout", "out", "payments",
+              "soll", "lastschrift", "belastung", "ausgang", "ausgaben", "débit", "débits", "debito",
+              "débito", "cargo", "cargos", "retiros", "uscite", "addebiti", "addebito", "af", "uitgaven",
+              "debet", "saída", "saidas", "saídas", "charges", "purchases", "dr", "minus", "spent"),
+    "credit": ("credit", "credits", "deposit", "deposits", "paidin", "moneyin", "in", "receipts", "haben",
+               "gutschrift", "eingang", "einnahmen", "crédit", "crédits", "credito", "crédito", "abono",
+               "abonos", "ingresos", "entrate", "accrediti", "bij", "inkomsten", "entrada", "entradas",
+               "cr", "plus", "paymentscredits", "payments&credits"),
+    "amount": ("amount", "betrag", "umsatz", "montant", "importe", "importo", "bedrag", "valor",
+               "transactionamount", "amount(€)", "amount(£)", "amount($)", "betrageur", "montanteur"),
+    "balance": ("balance", "saldo", "solde", "kontostand", "runningbalance", "balance(£)", "balance(€)",
+                "balance($)", "saldoeur", "soldeeur", "balanceowed"),
+}
+_HINT = {w: kind for kind, words in HINTS.items() for w in words}
+MOVEMENT = ("debit", "credit", "amount")
+SUMMARY_RE = re.compile(
+    r"^\W*(sub\s*-?\s*tota(a)?l[e]?|zwischensumme|sous-total|totale parziale|total|totals|summe|gesamt|"
+    r"totaux|totale|totaal)\b", re.I)
+SUBTOTAL_RE = re.compile(r"^\W*(sub|zwischen|sous|totale parziale)", re.I)
+END_RE = re.compile(
+    r"(end of (transactions|statement)|ende der (buchungen|umsätze)|fin des opérations|"
+    r"fin de (los )?movimientos|fine movimenti|einde overzicht|fim (dos )?movimentos)", re.I)
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^\w&()€£$]", "", text.lower())
+
+
+def hint_kind(text: str) -> str | None:
+    return _HINT.get(_fold(text))
+
+
+@dataclass
+class DateHit:
+    raw: RawDate
+    i: int  # first token
+    j: int  # token after the date
+    x0: float
+    x1: float
+    ambiguous: bool = False  # also reads as an amount (`10.28`)
+
+
+@dataclass
+class MoneyHit:
+    i: int
+    j: int
+    money: Money
+    x0: float
+    x1: float
+
+
+@dataclass
+class GeoColumn:
+    x0: float
+    x1: float  # span of the cells seen
+    right: float  # typical right edge
+    hint: str | None = None
+
+
+@dataclass
+class GeoRow:
+    """One table row before its columns are given kinds."""
+
+    page: int
+    date: RawDate | None
+    date2: RawDate | None
+    description: str
+    cells: dict[int, Money]  # by column index
+    score: float
+    bbox: list[float]  # x0, top, x1, bottom in page units
+    kind: str = "transaction"  # or "balance" (brought/carried forward) or "summary"
+    lines: int = 1
+
+
+@dataclass
+class GeoTable:
+    columns: list[GeoColumn] = field(default_factory=list)
+    rows: list[GeoRow] = field(default_factory=list)
+    has_date2: bool = False
+    date2_hint: str | None = None
+
+
+def money_cells(tokens: list[Token], lh: float, start: int = 0) -> list[MoneyHit]:
+    from .layout import _money_cells  # one money-cell reader for both table readers
+
+    return [MoneyHit(i + start, j + start, m, tokens[i + start].x0, tokens[j + start - 1].x1)
+            for i, j, m in _money_cells(tokens[start:], lh)]
+
+
+def dates_in(tokens: list[Token]) -> list[DateHit]:
+    """Every date printed as whole tokens in a line (left to right, not overlapping)."""
+    out: list[DateHit] = []
+    k = 0
+    while k < len(tokens):
+        ch = tokens[k].text[:1]
+        if not ch.isalnum():
+            k += 1
+            continue
+        parts = [t.text for t in tokens[k:k + 3]]
+        text = " ".join(parts)
+        m = DATE_START_RE.match(text)
+        hit = None
+        if m:
+            end = m.end()
+            pos = 0
+            for n, part in enumerate(parts):
+                pos += len(part)
+                if end <= pos:
+                    rest = part[len(part) - (pos - end):]
+                    if rest in ("", ".", ","):  # the date ends at a token boundary
+                        raw = _raw_from_match(m)
+                        if raw is not None and _plausible(raw):
+                            hit = DateHit(raw, k, k + n + 1, tokens[k].x0, tokens[k + n].x1)
+                    break
+                pos += 1
+        if hit:
+            out.append(hit)
+            k = hit.j
+        else:
+            k += 1
+    return out
+
+
+def _cluster(values: list[tuple[float, int]], tol: float) -> list[list[tuple[float, int]]]:
+    """Greedy 1-D clusters of (x, row id) pairs, neighbours within `tol`."""
+    groups: list[list[tuple[float, int]]] = []
+    for v in sorted(values):
+        if groups and v[0] - groups[-1][-1][0] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return groups
+
+
+@dataclass
+class _LineInfo:
+    line: Line
+    dates: list[DateHit]
+    cells: list[MoneyHit]
+
+
+def _analyse(page: Page, lh: float) -> list[_LineInfo]:
+    out = []
+    for line in page.lines:
+        toks = line.tokens
+        dates = dates_in(toks)
+        cells = money_cells(toks, lh)
+        spans = {(c.i, c.j) for c in cells}
+        for d in dates:
+            d.ambiguous = (d.i, d.j) in spans
+        date_tokens = {k for d in dates if not d.ambiguous for k in range(d.i, d.j)}
+        cells = [c for c in cells if not any(k in date_tokens for k in range(c.i, c.j))]
+        out.append(_LineInfo(line, dates, cells))
+    return out
+
+
+def _date_column(infos: list[_LineInfo], lh: float) -> tuple[float, float] | None:
+    """x-range of the date column: the x0 shared by most lines with a date followed by money."""
+    values = []
+    for n, info in enumerate(infos):
+        for d in info.dates:
+            if not d.ambiguous and any(c.x0 > d.x1 for c in info.cells):
+                values.append((d.x0, n))
+    if not values:
+        return None
+    groups = _cluster(values, 1.0 * lh)
+    best = max(groups, key=lambda g: len({n for _, n in g}))
+    if len({n for _, n in best}) < 2:
+        return None
+    xs = [x for x, _ in best]
+    return min(xs), max(xs)
+
+
+def _row_date(info: _LineInfo, dcol: tuple[float, float], lh: float) -> DateHit | None:
+    """The line's date in the date column; an amount-like date (`10.28`) there stops being money."""
+    for d in info.dates:
+        if dcol[0] - 0.6 * lh <= d.x0 <= dcol[1] + 0.6 * lh:
+            if d.ambiguous:
+                info.cells = [c for c in info.cells if c.j <= d.i or c.i >= d.j]
+                d.ambiguous = False
+            return d
+    return None
+
+
+def find_columns(infos: list[_LineInfo], dcol: tuple[float, float], lh: float) -> list[GeoColumn]:
+    """Amount columns: right edges of money cells shared by many dated rows."""
+    values = []
+    rows = 0
+    for n, info in enumerate(infos):
+        d = _row_date(info, dcol, lh)
+        if d is None:
+            continue
+        cells = [c for c in info.cells if c.x0 > d.x1]
+        if not cells:
+            continue
+        rows += 1
+        values.extend((c.x1, n) for c in cells)
+    if not rows:
+        return []
+    need = 1 if rows <= 3 else max(2, round(0.12 * rows))
+    groups = _cluster(values, 1.2 * lh)
+    strong = [g for g in groups if len({n for _, n in g}) >= need]
+    if not strong:
+        return []
+    # a rarely used column (one credit on the page) right of the strong ones' left edge is kept;
+    # left of it a lone amount is description text (an FX detail, a reference)
+    lo = min(min(x for x, _ in g) for g in strong) - 6 * lh
+    cols = []
+    for g in groups:
+        xs = [x for x, _ in g]
+        if g in strong or min(xs) >= lo:
+            cols.append(GeoColumn(0.0, max(xs), sorted(xs)[len(xs) // 2]))
+    # cell spans (x0) for the kept columns
+    for info in infos:
+        for c in info.cells:
+            for col in cols:
+                if abs(c.x1 - col.right) <= 1.2 * lh:
+                    col.x0 = c.x0 if col.x0 == 0.0 else min(col.x0, c.x0)
+    # a column of money that is mostly description text (left of others, ragged) is not kept:
+    # descriptions rarely align their right edges, so a kept cluster is a column.
+    return cols
+
+
+def _column_of(cell: MoneyHit, cols: list[GeoColumn], lh: float) -> int | None:
+    best, best_d = None, None
+    for k, col in enumerate(cols):
+        d = abs(cell.x1 - col.right)
+        if d > 1.5 * lh and not (cell.x0 < col.x1 and cell.x1 > col.x0 and d < 4 * lh):
+            continue
+        if best_d is None or d < best_d:
+            best, best_d = k, d
+    return best
+
+
+def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dcol, lh: float):
+    """Label columns from header words on the few lines above the first row (hints only)."""
+    from .layout import _segments
+
+    top = infos[first].line.top
+    date2 = None
+    for info in reversed(infos[max(0, first - 4):first]):
+        if top - info.line.bottom > 5 * lh:
+            break
+        for seg in _segments(info.line):
+            pieces = [(" ".join(t.text for t in seg), seg[0].x0, seg[-1].x1)]
+            pieces += [(t.text, t.x0, t.x1) for t in seg]
+            for text, x0, x1 in pieces:
+                kind = hint_kind(text)
+                if kind is None:
+                    continue
+                for col in cols:
+                    if col.hint is None and (min(x1, col.x1) - max(x0, col.x0) > 0
+                                             or abs(x1 - col.right) < 1.5 * lh):
+                        col.hint = kind
+                        break
+        if any(c.hint for c in cols):
+            break
+    return date2
+
+
+def read_tables(pages: list[Page]) -> GeoTable:
+    """All table rows of a document, found from geometry; columns carried across pages."""
+    table = GeoTable()
+    cols: list[GeoColumn] | None = None
+    dcol = None
+    for page in pages:
+        lh = page.line_height
+        infos = _analyse(page, lh)
+        page_dcol = _date_column(infos, lh)
+        page_cols = find_columns(infos, page_dcol, lh) if page_dcol else []
+        if page_cols and (cols is None or len(page_cols) >= len(cols) or not _same(page_cols, cols, lh)):
+            cols, dcol = page_cols, page_dcol  # this page's own columns
+        elif cols is None:
+            continue
+        elif page_dcol is not None:
+            dcol = page_dcol  # the previous page's columns, this page's date column
+        page_cols = cols
+        _read_page(page, infos, cols, dcol, lh, table)
+        for col in cols:
+            _merge_column(table, col, lh)
+    table.columns.sort(key=lambda c: c.right)
+    for row in table.rows:  # cells were keyed by their column's right edge
+        row.cells = {_nearest(table.columns, right): m for right, m in row.cells.items()}
+    return table
+
+
+def _merge_column(table: GeoTable, col: GeoColumn, lh: float) -> None:
+    for have in table.columns:
+        if abs(have.right - col.right) < 1.5 * lh:
+            have.x0, have.x1 = min(have.x0, col.x0), max(have.x1, col.x1)
+            have.hint = have.hint or col.hint
+            return
+    table.columns.append(GeoColumn(col.x0, col.x1, col.right, col.hint))
+
+
+def _nearest(cols: list[GeoColumn], right: float) -> int:
+    return min(range(len(cols)), key=lambda k: abs(cols[k].right - right))
+
+
+def _same(a: list[GeoColumn], b: list[GeoColumn], lh: float) -> bool:
+    """Every column of `a` lines up with one of `b`."""
+    return all(any(abs(x.right - y.right) < 1.5 * lh for y in b) for x in a)
+
+
+def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, lh: float,
+               table: GeoTable) -> None:
+    dated = [n for n, info in enumerate(infos) if _row_date(info, dcol, lh) is not None
+             and any(c.x0 > _row_date(info, dcol, lh).x1 and _column_of(c, cols, lh) is not None
+                     for c in info.cells)]
+    if not dated:
+        return
+    dated = _main_blocks(infos, dated, lh)
+    first, last = dated[0], dated[-1]
+    if not any(c.hint for c in cols):
+        _header_hints(infos, first, cols, dcol, lh)
+    left = dcol[0] - 0.8 * lh
+    right = max(c.x1 for c in cols) + 1.0 * lh
+    first_col_x0 = min(c.x0 for c in cols)
+    # the second date column: most dated rows have another date right after the first
+    seconds = 0
+    for n in dated:
+        d = _row_date(infos[n], dcol, lh)
+        if any(o.i == d.j for o in infos[n].dates):
+            seconds += 1
+    has_date2 = seconds >= max(2, 0.6 * len(dated))
+    table.has_date2 |= has_date2
+    last_row: GeoRow | None = None
+    last_bottom: float | None = None
+    last_date: RawDate | None = None
+    # balance rows before the first dated row (brought forward) count too
+    start = first
+    for n in range(first - 1, max(-1, first - 4), -1):
+        info = infos[n]
+        if infos[start].line.top - info.line.bottom > 2.5 * lh:
+            break
+        if any(_column_of(c, cols, lh) is not None for c in info.cells if c.x0 >= left):
+            start = n
+    for n in range(start, len(infos)):
+        info = infos[n]
+        line = info.line
+        if n > last and last_bottom is not None and line.top - last_bottom > 2.5 * lh:
+            break
+        toks = [t for t in line.tokens if left <= t.cx <= right]
+        if not toks:
+            continue
+        d = _row_date(info, dcol, lh)
+        cells: dict = {}
+        used: set[int] = set()
+        for c in info.cells:
+            if c.x1 < first_col_x0 - 0.5 * lh or c.x0 < left or c.x1 > right:
+                continue
+            k = _column_of(c, cols, lh)
+            if k is None or k in cells:
+                continue
+            cells[cols[k].right] = c.money
+            used.update(range(c.i, c.j))
+        d2 = None
+        skip = set(range(d.i, d.j)) if d else set()
+        if d is not None and has_date2:
+            d2 = next((o for o in info.dates if o.i == d.j), None)
+            if d2 is not None:
+                skip.update(range(d2.i, d2.j))
+        words = [t for k, t in enumerate(line.tokens) if k not in used and k not in skip
+                 and left <= t.cx and t.x1 <= first_col_x0 + 0.5 * lh]
+        text = clean_description(" ".join(t.text for t in words))
+        box_toks = [t for k, t in enumerate(line.tokens) if (k in used or k in skip or t in words)]
+        bbox = _bbox(box_toks) if box_toks else None
+        score = min((t.score for t in box_toks), default=1.0)
+        if d is not None and cells:
+            row = GeoRow(page.number, d.raw, d2.raw if d2 else None, text, cells, score, bbox)
+            if n < first or (len(cells) == 1 and _balance_label(text)):
+                row.kind = "balance"
+            elif SUMMARY_RE.search(text):
+                row.kind = "summary"
+            table.rows.append(row)
+            last_row, last_bottom, last_date = row, line.bottom, d.raw
+            continue
+        if cells:
+            row = GeoRow(page.number, None, None, text, cells, score, bbox)
+            if _balance_label(text) or n < first:
+                row.kind = "balance"
+                if n > first and _closing_label(text):
+                    table.rows.append(row)
+                    break  # the closing balance ends the table; what follows is not transactions
+            elif SUMMARY_RE.search(text) or (not text and len(cells) >= 2 and len(cols) >= 3):
+                row.kind = "summary"
+            elif last_date is None:
+                row.kind = "balance" if _balance_label(text) else "summary"
+            table.rows.append(row)
+            if row.kind == "transaction":
+                last_row, last_date = row, last_date
+            else:
+                last_row = None
+            last_bottom = line.bottom
+            if row.kind == "summary" and not SUBTOTAL_RE.match(text):
+                break  # totals close the table; what follows is not transactions
+            continue
+        if END_RE.search(line.text):
+            break
+        if not text:
+            continue
+        if last_row is not None and last_bottom is not None and line.top - last_bottom < 1.3 * lh \
+                and n <= last + 3 and words[0].x0 > dcol[0] + 0.3 * lh:
+            last_row.description = clean_description(last_row.description + " " + text)
+            last_row.lines += 1
+            if bbox:
+                last_row.bbox = _union(last_row.bbox, bbox)
+            last_bottom = line.bottom
+
+
+def _main_blocks(infos: list[_LineInfo], dated: list[int], lh: float) -> list[int]:
+    """Dated lines in vertically contiguous blocks (a gap of more than 2.5 lines splits); a lone
+    dated line set apart (a footer, a note) is not part of the table when a larger block exists."""
+    blocks: list[list[int]] = [[dated[0]]]
+    for a, b in zip(dated, dated[1:]):
+        gaps = [infos[k + 1].line.top - infos[k].line.bottom for k in range(a, b)]
+        if max(gaps, default=0) > 2.5 * lh:
+            blocks.append([b])
+        else:
+            blocks[-1].append(b)
+    biggest = max(len(b) for b in blocks)
+    return [n for b in blocks if len(b) >= 2 or len(b) == biggest for n in b]
+
+
+def _balance_label(text: str) -> bool:
+    from .layout import CLOSING_RE, OPENING_RE
+
+    return bool(OPENING_RE.search(text) or CLOSING_RE.search(text))
+
+
+def _closing_label(text: str) -> bool:
+    """A closing balance (not a carried-forward one: the table goes on after that)."""
+    from .layout import CLOSING_RE
+
+    m = CLOSING_RE.search(text)
+    return bool(m) and not re.search(r"carried|c/f|reporter|übertrag|ubertrag", m.group(0), re.I)
+
+
+def _bbox(tokens: list[Token]) -> list[float]:
+    return [min(t.x0 for t in tokens), min(t.top for t in tokens), max(t.x1 for t in tokens),
+            max(t.bottom for t in tokens)]
+
+
+def _union(a: list[float] | None, b: list[float]) -> list[float]:
+    if a is None:
+        return b
+    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]

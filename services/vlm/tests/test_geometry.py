@@ -1,0 +1,180 @@
+"""Layout-agnostic extraction on constructed pages: the table is found from geometry and content
+(dates followed by aligned amounts), header words are only hints, and the reading that
+reconciles wins."""
+
+from datetime import date
+from decimal import Decimal as D
+
+from pagebuilder import R, make_page
+
+from vlm_service.extract import Options, extract
+from vlm_service.geometry import read_tables
+
+
+def amounts(ex):
+    return [(t.date, t.amount) for t in ex.txns]
+
+
+def test_table_without_known_header_words_swiss_apostrophes_and_parentheses():
+    rows = [
+        [(40, "Alpina Privatbank")],
+        [(40, "Kontoauszug 01.03.2024 - 31.03.2024")],
+        [(40, "Anfangssaldo"), (400, R("12'400.00"))],
+        [],
+        [(40, "Valuta"), (110, "Vorgang"), (400, R("Bewegung")), (520, R("Stand"))],
+        [(40, "04.03.24"), (110, "Miete Wohnung"), (400, R("(1'850.00)")), (520, R("10'550.00"))],
+        [(40, "11.03.24"), (110, "Lohn Muster AG"), (400, R("6'210.55")), (520, R("16'760.55"))],
+        [(40, "19.03.24"), (110, "Migros Bern"), (400, R("(84.30)")), (520, R("16'676.25"))],
+        [(40, "28.03.24"), (110, "Krankenkasse"), (400, R("(412.70)")), (520, R("16'263.55"))],
+        [(40, "Endsaldo"), (520, R("16'263.55"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 3, 4), D("-1850.00")), (date(2024, 3, 11), D("6210.55")),
+                           (date(2024, 3, 19), D("-84.30")), (date(2024, 3, 28), D("-412.70"))]
+    assert ex.reading["reconciled"] and ex.reading["columns"] == ["amount", "balance"]
+    assert ex.opening == D("12400.00") and ex.closing == D("16263.55")
+    assert ex.statement["kind"] == "bank"
+
+
+def test_side_panel_and_footer_stay_out_of_rows():
+    rows = [
+        [(40, "Harbour Mutual")],
+        [(40, "Summary"), (200, "Date"), (270, "Details"), (450, R("Out")), (500, R("In")), (560, R("Balance"))],
+        [(40, "Opening 1,000.00"), (200, "02/05/2024"), (270, "Coffee shop"), (450, R("3.50")), (560, R("996.50"))],
+        [(40, "Paid in 250.00"), (200, "03/05/2024"), (270, "Refund"), (500, R("250.00")), (560, R("1,246.50"))],
+        [(40, "Paid out 103.50"), (200, "17/05/2024"), (270, "Gym"), (450, R("100.00")), (560, R("1,146.50"))],
+        [(40, "Closing 1,146.50"), (270, "membership May")],
+        [],
+        [],
+        [],
+        [(40, "Call us on 0800 123 456 or visit 12/06/2024 branch"), (450, R("1.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 5, 2), D("-3.50")), (date(2024, 5, 3), D("250.00")),
+                           (date(2024, 5, 17), D("-100.00"))]
+    descs = [t.description for t in ex.txns]
+    assert descs[0] == "Coffee shop" and descs[2] == "Gym membership May"  # panel text not merged
+    assert ex.reading["reconciled"]
+
+
+def test_card_statement_follows_the_one_sign_rule():
+    rows = [
+        [(40, "Maple Card Services"), (350, "Statement date 13 June 25")],
+        [(40, "Visa Credit Card"), (350, "Payment due date 8 July 25")],
+        [(40, "Previous balance"), (300, R("500.00"))],
+        [(40, "New balance"), (300, R("620.45"))],
+        [(40, "Minimum payment"), (300, R("25.00"))],
+        [],
+        [(40, "Trans"), (100, "Post"), (160, "Description"), (520, R("Amount"))],
+        [(40, "May 20"), (100, "May 21"), (160, "GROCER 123 TORONTO"), (520, R("85.20"))],
+        [(40, "May 28"), (100, "May 29"), (160, "PAYMENT THANK YOU"), (520, R("200.00 CR"))],
+        [(40, "Jun 02"), (100, "Jun 03"), (160, "AIRLINE CO"), (520, R("230.25"))],
+        [(160, "USD 170.00 @ 1.3544")],
+        [(40, "Jun 10"), (100, "Jun 11"), (160, "INTEREST CHARGES"), (520, R("5.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert ex.statement["kind"] == "card"
+    assert amounts(ex) == [(date(2025, 5, 20), D("-85.20")), (date(2025, 5, 28), D("200.00")),
+                           (date(2025, 6, 2), D("-230.25")), (date(2025, 6, 10), D("-5.00"))]
+    assert ex.opening == D("-500.00") and ex.closing == D("-620.45")  # balance owed is negative
+    assert ex.opening + sum(t.amount for t in ex.txns) == ex.closing
+    assert ex.checks.totals_reconcile and ex.reading["reconciled"]
+    assert "USD 170.00" in ex.txns[2].description  # FX detail line joins its row, not a row
+
+
+def test_year_from_statement_date_across_new_year():
+    rows = [
+        [(40, "Northern Card"), (350, "Statement date 13 Jan 25")],
+        [(40, "Opening balance"), (300, R("100.00"))],
+        [(40, "Closing balance"), (300, R("70.00"))],
+        [],
+        [(40, "Date"), (120, "Item"), (450, R("Amount")), (540, R("Balance"))],
+        [(40, "28 Dec"), (120, "Shop"), (450, R("-50.00")), (540, R("50.00"))],
+        [(40, "02 Jan"), (120, "Salary"), (450, R("40.00")), (540, R("90.00"))],
+        [(40, "10 Jan"), (120, "Fee"), (450, R("-20.00")), (540, R("70.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [t.date for t in ex.txns] == [date(2024, 12, 28), date(2025, 1, 2), date(2025, 1, 10)]
+    assert ex.reading["year_from"] == "statement date"
+
+
+def test_two_amount_columns_without_header_decided_by_reconciliation():
+    # no header at all: debit | credit | balance is found by the balances
+    rows = [
+        [(40, "Opening balance 500.00")],
+        [(40, "05/02/2024"), (120, "Rent"), (380, R("400.00")), (460, ""), (540, R("100.00"))],
+        [(40, "09/02/2024"), (120, "Wages"), (460, R("900.00")), (540, R("1,000.00"))],
+        [(40, "15/02/2024"), (120, "Power"), (380, R("60.00")), (540, R("940.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 2, 5), D("-400.00")), (date(2024, 2, 9), D("900.00")),
+                           (date(2024, 2, 15), D("-60.00"))]
+    assert ex.reading["reconciled"] and ex.reading["columns"] == ["debit", "credit", "balance"]
+
+
+def test_subtotals_carried_forward_and_junk_after_end_marker():
+    rows = [
+        [(40, "Datum"), (110, "Omschrijving"), (400, R("Af")), (470, R("Bij")), (540, R("Saldo"))],
+        [(110, "Vorig saldo"), (540, R("1.000,00"))],
+        [(40, "03-04-2024"), (110, "Albert Heijn"), (400, R("45,10")), (540, R("954,90"))],
+        [(40, "05-04-2024"), (110, "Salaris"), (470, R("2.000,00")), (540, R("2.954,90"))],
+        [(110, "Subtotaal"), (400, R("45,10")), (470, R("2.000,00"))],
+        [(40, "20-04-2024"), (110, "Huur"), (400, R("950,00")), (540, R("2.004,90"))],
+        [(110, "Nieuw saldo"), (540, R("2.004,90"))],
+        [(110, "Totaal"), (400, R("995,10")), (470, R("2.000,00"))],
+        [(40, "03-04-2024"), (110, "Albert Heijn"), (400, R("45,10")), (540, R("954,90"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 4, 3), D("-45.10")), (date(2024, 4, 5), D("2000.00")),
+                           (date(2024, 4, 20), D("-950.00"))]
+    assert ex.opening == D("1000.00") and ex.closing == D("2004.90") and ex.reading["reconciled"]
+
+
+def test_unreconcilable_statement_is_flagged_not_fixed():
+    rows = [
+        [(40, "Date"), (120, "Description"), (450, R("Amount")), (540, R("Balance"))],
+        [(40, "01/03/2024"), (120, "Opening balance"), (540, R("100.00"))],
+        [(40, "02/03/2024"), (120, "Shop"), (450, R("-10.00")), (540, R("90.00"))],
+        [(40, "03/03/2024"), (120, "Shop"), (450, R("-10.00")), (540, R("85.00"))],
+        [(40, "04/03/2024"), (120, "Shop"), (450, R("-10.00")), (540, R("75.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [t.amount for t in ex.txns] == [D("-10.00")] * 3  # as printed, not altered
+    assert not ex.reading["reconciled"] and ex.reading["confidence"] < 0.5
+    assert any(p["code"] == "balance_mismatch" for p in ex.checks.problems)
+
+
+def test_rows_carry_page_and_bounding_box():
+    rows = [
+        [(40, "Date"), (120, "Description"), (450, R("Amount")), (540, R("Balance"))],
+        [(40, "02/03/2024"), (120, "Shop one"), (450, R("-10.00")), (540, R("90.00"))],
+        [(120, "second line")],
+        [(40, "03/03/2024"), (120, "Shop two"), (450, R("-5.00")), (540, R("85.00"))],
+    ]
+    table = read_tables([make_page(rows, number=2)])
+    first = table.rows[0]
+    assert first.page == 2
+    x0, top, x1, bottom = first.bbox
+    assert x0 <= 40 and x1 >= 540 and top <= 54 and bottom >= 68 + 10  # both of its lines
+
+
+def test_two_digit_years_and_mdy_from_data():
+    rows = [
+        [(40, "Date"), (120, "Description"), (450, R("Amount")), (540, R("Balance"))],
+        [(40, "03/02/24"), (120, "A"), (450, R("-1.00")), (540, R("9.00"))],
+        [(40, "03/15/24"), (120, "B"), (450, R("-1.00")), (540, R("8.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [t.date for t in ex.txns] == [date(2024, 3, 2), date(2024, 3, 15)]
+    assert ex.reading["date_order"] == "MDY"
+
+
+def test_ymd_date_order_option():
+    rows = [
+        [(40, "Date"), (120, "Description"), (450, R("Amount")), (540, R("Balance"))],
+        [(40, "24/03/02"), (120, "A"), (450, R("-1.00")), (540, R("9.00"))],
+        [(40, "24/03/05"), (120, "B"), (450, R("-1.00")), (540, R("8.00"))],
+    ]
+    ex = extract([make_page(rows)], Options(date_order="YMD"))
+    assert [t.date for t in ex.txns] == [date(2024, 3, 2), date(2024, 3, 5)]
+    assert ex.reading["date_order"] == "YMD"
