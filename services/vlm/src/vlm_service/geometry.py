@@ -116,7 +116,7 @@ def dates_in(tokens: list[Token]) -> list[DateHit]:
         if not ch.isalnum():
             k += 1
             continue
-        parts = [t.text for t in tokens[k:k + 3]]
+        parts = [t.text for t in tokens[k:k + 5]]
         text = " ".join(parts)
         m = DATE_START_RE.match(text)
         hit = None

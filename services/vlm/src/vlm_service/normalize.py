@@ -22,6 +22,13 @@ MONTHS = {
     "janv": 1, "janvier": 1, "févr": 2, "fevr": 2, "février": 2, "fevrier": 2, "mars": 3, "avr": 4,
     "avril": 4, "juin": 6, "juil": 7, "juillet": 7, "août": 8, "aout": 8, "déc": 12, "décembre": 12,
     "decembre": 12, "octobre": 10, "septembre": 9, "novembre": 11,
+    # Spanish, Italian, Dutch, Portuguese (abbreviations that are English words, like pt "out", left out)
+    "enero": 1, "ene": 1, "febrero": 2, "marzo": 3, "abril": 4, "abr": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "ago": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+    "dic": 12, "gennaio": 1, "gen": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "mag": 5, "giugno": 6,
+    "giu": 6, "luglio": 7, "lug": 7, "settembre": 9, "ottobre": 10, "ott": 10, "dicembre": 12,
+    "januari": 1, "februari": 2, "maart": 3, "mrt": 3, "mei": 5, "augustus": 8, "janeiro": 1, "fevereiro": 2,
+    "fev": 2, "março": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9, "outubro": 10, "dezembro": 12,
     # OCR reads O as 0
     "0ct": 10, "0ctober": 10, "0kt": 10, "n0v": 11, "n0vember": 11,
 }
@@ -111,7 +118,8 @@ def find_money(text: str) -> Money | None:
 
 _ISO = r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
 _NUMERIC = r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})(?:[/.\-](?P<c>\d{4}|\d{2}))?\.?"
-_D_MON = rf"(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?[\s\-]*(?P<dm>{_MONTH_ALT})\.?(?:[\s\-,]*(?P<dy>\d{{4}}|\d{{2}}(?!\d)))?"
+_D_MON = (rf"(?P<dd>\d{{1,2}})(?:st|nd|rd|th|º)?\.?[\s\-]*(?:de\s+)?(?P<dm>{_MONTH_ALT})\.?"
+          rf"(?:[\s\-,]*(?:de\s+)?(?P<dy>\d{{4}}|\d{{2}}(?!\d)))?")
 _MON_D = rf"(?P<mm>{_MONTH_ALT})\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
 DATE_RE = re.compile(rf"(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d])", re.I)
 DATE_START_RE = re.compile(rf"^\s*(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d,]|\.\d)", re.I)
