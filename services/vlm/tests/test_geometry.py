@@ -178,3 +178,23 @@ def test_ymd_date_order_option():
     ex = extract([make_page(rows)], Options(date_order="YMD"))
     assert [t.date for t in ex.txns] == [date(2024, 3, 2), date(2024, 3, 5)]
     assert ex.reading["date_order"] == "YMD"
+
+
+def test_german_giro_layout_with_signed_soll_haben_and_reference_lines():
+    rows = [
+        [(40, "Kontoauszug vom 01.01.2021 bis 31.01.2021")],
+        [(40, "Buchung/Wert"), (130, "Vorgang/Buchungsinformation"), (440, R("Soll")), (540, R("Haben"))],
+        [(40, "Kontostand am 31.12.2020, Auszug Nr. 12"), (540, R("+ 1.234,56"))],
+        [(40, "04.01./04.01."), (130, "Lastschrift"), (440, R("- 12,00"))],
+        [(130, "REWE Markt GmbH")],
+        [(130, "Referenz 4711 0815 Mandat 12,50 EUR")],
+        [(40, "15.01./16.01."), (130, "Gutschrift"), (540, R("+ 2.000,00"))],
+        [(130, "ACME GmbH Gehalt Januar")],
+        [(40, "28.01./28.01."), (130, "Kartenzahlung"), (440, R("- 1.000,00"))],
+        [(40, "Kontostand am 31.01.2021 um 20:00 Uhr"), (540, R("+ 2.222,56"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2021, 1, 4), D("-12.00")), (date(2021, 1, 15), D("2000.00")),
+                           (date(2021, 1, 28), D("-1000.00"))]
+    assert ex.opening == D("1234.56") and ex.closing == D("2222.56") and ex.reading["reconciled"]
+    assert "Referenz 4711" in ex.txns[0].description

@@ -127,7 +127,8 @@ def dates_in(tokens: list[Token]) -> list[DateHit]:
                 pos += len(part)
                 if end <= pos:
                     rest = part[len(part) - (pos - end):]
-                    if rest in ("", ".", ","):  # the date ends at a token boundary
+                    if rest in ("", ".", ",") or (rest.startswith("/") and DATE_START_RE.match(rest[1:])):
+                        # the date ends at a token boundary, or a second date follows (`04.01./05.01.`)
                         raw = _raw_from_match(m)
                         if raw is not None and _plausible(raw):
                             hit = DateHit(raw, k, k + n + 1, tokens[k].x0, tokens[k + n].x1)
@@ -442,10 +443,14 @@ def _main_blocks(infos: list[_LineInfo], dated: list[int], lh: float) -> list[in
     return [n for b in blocks if len(b) >= 2 or len(b) == biggest for n in b]
 
 
+BALANCE_WORD_RE = re.compile(r"\b(balance|saldo|solde|kontostand|stand|balans)\b", re.I)
+
+
 def _balance_label(text: str) -> bool:
+    """An opening/closing/forward balance line (`Kontostand am 31.01.2021`, `Balance b/f`)."""
     from .layout import CLOSING_RE, OPENING_RE
 
-    return bool(OPENING_RE.search(text) or CLOSING_RE.search(text))
+    return bool(OPENING_RE.search(text) or CLOSING_RE.search(text) or BALANCE_WORD_RE.search(text))
 
 
 def _closing_label(text: str) -> bool:

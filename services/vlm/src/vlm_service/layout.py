@@ -50,6 +50,7 @@ OPENING_RE = re.compile("(%s)" % _labels(
     "beginning balance", "balance b/f", "anfangssaldo", "alter saldo", "saldo vortrag", "übertrag",
     "ubertrag", "solde initial", "solde précédent", "solde precedent", "ancien solde", "report",
     "last month's balance", "last months balance", "balance from previous statement", "balance forward",
+    "previous statement balance", "balance from last statement", "previous account balance",
     "alter kontostand", "saldo anterior", "saldo inicial", "saldo iniziale", "saldo precedente",
     "beginsaldo", "vorig saldo", "oud saldo", "saldo inicial"), re.I)
 CLOSING_RE = re.compile("(%s)" % _labels(
