@@ -198,3 +198,15 @@ def test_german_giro_layout_with_signed_soll_haben_and_reference_lines():
                            (date(2021, 1, 28), D("-1000.00"))]
     assert ex.opening == D("1234.56") and ex.closing == D("2222.56") and ex.reading["reconciled"]
     assert "Referenz 4711" in ex.txns[0].description
+
+
+def test_two_tables_side_by_side_are_read_left_then_right():
+    left = [("01/07/2024", "Bakery", "-4.20"), ("02/07/2024", "Wages", "1,500.00"), ("05/07/2024", "Rent", "-700.00")]
+    right = [("10/07/2024", "Fuel", "-60.00"), ("14/07/2024", "Books", "-25.10"), ("20/07/2024", "Refund", "4.20")]
+    rows = [[(40, "Opening balance 100.00"), (320, "Closing balance 814.90")], []]
+    for (d1, t1, a1), (d2, t2, a2) in zip(left, right):
+        rows.append([(40, d1), (100, t1), (270, R(a1)), (320, d2), (380, t2), (550, R(a2))])
+    ex = extract([make_page(rows)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-4.20", "1500.00", "-700.00", "-60.00", "-25.10", "4.20"]
+    assert [t.description for t in ex.txns][:2] == ["Bakery", "Wages"]
+    assert ex.reading["reconciled"]

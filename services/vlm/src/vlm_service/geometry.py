@@ -175,21 +175,42 @@ def _analyse(page: Page, lh: float) -> list[_LineInfo]:
     return out
 
 
-def _date_column(infos: list[_LineInfo], lh: float) -> tuple[float, float] | None:
-    """x-range of the date column: the x0 shared by most lines with a date followed by money."""
+def _date_columns(infos: list[_LineInfo], lh: float) -> list[tuple[float, float]]:
+    """x-ranges of date columns: the x0 shared by most lines with a date followed by money, and
+    any other as strong (a page printing two tables side by side), left to right."""
     values = []
     for n, info in enumerate(infos):
         for d in info.dates:
             if not d.ambiguous and any(c.x0 > d.x1 for c in info.cells):
                 values.append((d.x0, n))
     if not values:
-        return None
-    groups = _cluster(values, 1.0 * lh)
-    best = max(groups, key=lambda g: len({n for _, n in g}))
-    if len({n for _, n in best}) < 2:
-        return None
-    xs = [x for x, _ in best]
-    return min(xs), max(xs)
+        return []
+    groups = [(len({n for _, n in g}), g) for g in _cluster(values, 1.0 * lh)]
+    top = max(k for k, _ in groups)
+    if top < 2:
+        return []
+    out = [g for k, g in groups if k == top or (k >= 3 and k >= 0.5 * top)]
+    ranges = sorted((min(x for x, _ in g), max(x for x, _ in g)) for g in out)
+    # a second date column right after the first (transaction and posting dates) is not a table
+    merged: list[tuple[float, float]] = []
+    for r in ranges:
+        if merged and _adjacent_dates(infos, merged[-1], r, lh):
+            continue
+        merged.append(r)
+    return merged
+
+
+def _adjacent_dates(infos: list[_LineInfo], a, b, lh: float) -> bool:
+    """Whether lines dated in column `a` mostly carry their next date in column `b`."""
+    both = total = 0
+    for info in infos:
+        da = next((d for d in info.dates if a[0] - 0.6 * lh <= d.x0 <= a[1] + 0.6 * lh), None)
+        if da is None:
+            continue
+        total += 1
+        if any(d.i == da.j and b[0] - 0.6 * lh <= d.x0 <= b[1] + 0.6 * lh for d in info.dates):
+            both += 1
+    return total > 0 and both >= 0.5 * total
 
 
 def _row_date(info: _LineInfo, dcol: tuple[float, float], lh: float) -> DateHit | None:
@@ -279,28 +300,43 @@ def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dco
     return date2
 
 
+def _region(infos: list[_LineInfo], x_max: float) -> list[_LineInfo]:
+    """The lines' dates and cells left of `x_max` (one table of a page printing several)."""
+    out = []
+    for info in infos:
+        out.append(_LineInfo(info.line, [d for d in info.dates if d.x1 <= x_max],
+                             [c for c in info.cells if c.x1 <= x_max]))
+    return out
+
+
 def read_tables(pages: list[Page]) -> GeoTable:
-    """All table rows of a document, found from geometry; columns carried across pages."""
+    """All table rows of a document, found from geometry. Columns are kept relative to their
+    date column, so side-by-side tables and pages that shift the table line up; a page with too
+    few rows to find its own columns uses the previous page's."""
     table = GeoTable()
-    cols: list[GeoColumn] | None = None
+    rel_cols: list[GeoColumn] | None = None
     dcol = None
     for page in pages:
         lh = page.line_height
         infos = _analyse(page, lh)
-        page_dcol = _date_column(infos, lh)
-        page_cols = find_columns(infos, page_dcol, lh) if page_dcol else []
-        if page_cols and (cols is None or len(page_cols) >= len(cols) or not _same(page_cols, cols, lh)):
-            cols, dcol = page_cols, page_dcol  # this page's own columns
-        elif cols is None:
-            continue
-        elif page_dcol is not None:
-            dcol = page_dcol  # the previous page's columns, this page's date column
-        page_cols = cols
-        _read_page(page, infos, cols, dcol, lh, table)
-        for col in cols:
-            _merge_column(table, col, lh)
+        dcols = _date_columns(infos, lh)
+        if not dcols and dcol is not None and rel_cols:
+            dcols = [dcol]
+        for k, this in enumerate(dcols):
+            x_max = dcols[k + 1][0] - 0.5 * lh if k + 1 < len(dcols) else float("inf")
+            region = _region(infos, x_max) if x_max != float("inf") else infos
+            cols = find_columns(region, this, lh)
+            if not cols and rel_cols:
+                cols = [GeoColumn(c.x0 + this[0], c.x1 + this[0], c.right + this[0], c.hint) for c in rel_cols]
+            if not cols:
+                continue
+            dcol = this
+            _read_page(page, region, cols, this, lh, table, x_max)
+            rel_cols = [GeoColumn(c.x0 - this[0], c.x1 - this[0], c.right - this[0], c.hint) for c in cols]
+            for col in rel_cols:
+                _merge_column(table, col, lh)
     table.columns.sort(key=lambda c: c.right)
-    for row in table.rows:  # cells were keyed by their column's right edge
+    for row in table.rows:  # cells were keyed by their column's right edge, relative to the date column
         row.cells = {_nearest(table.columns, right): m for right, m in row.cells.items()}
     return table
 
@@ -324,7 +360,7 @@ def _same(a: list[GeoColumn], b: list[GeoColumn], lh: float) -> bool:
 
 
 def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, lh: float,
-               table: GeoTable) -> None:
+               table: GeoTable, x_max: float = float("inf")) -> None:
     dated = [n for n, info in enumerate(infos) if _row_date(info, dcol, lh) is not None
              and any(c.x0 > _row_date(info, dcol, lh).x1 and _column_of(c, cols, lh) is not None
                      for c in info.cells)]
@@ -335,7 +371,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
     if not any(c.hint for c in cols):
         _header_hints(infos, first, cols, dcol, lh)
     left = dcol[0] - 0.8 * lh
-    right = max(c.x1 for c in cols) + 1.0 * lh
+    right = min(max(c.x1 for c in cols) + 1.0 * lh, x_max)
     first_col_x0 = min(c.x0 for c in cols)
     # the second date column: most dated rows have another date right after the first
     seconds = 0
@@ -373,7 +409,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             k = _column_of(c, cols, lh)
             if k is None or k in cells:
                 continue
-            cells[cols[k].right] = c.money
+            cells[cols[k].right - dcol[0]] = c.money
             used.update(range(c.i, c.j))
         d2 = None
         skip = set(range(d.i, d.j)) if d else set()
