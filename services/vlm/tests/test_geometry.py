@@ -44,14 +44,19 @@ def test_side_panel_and_footer_stay_out_of_rows():
         [(40, "Paid in 250.00"), (200, "03/05/2024"), (270, "Refund"), (500, R("250.00")), (560, R("1,246.50"))],
         [(40, "Paid out 103.50"), (200, "17/05/2024"), (270, "Gym"), (450, R("100.00")), (560, R("1,146.50"))],
         [(40, "Closing 1,146.50"), (270, "membership May")],
+        [(200, "20/05/2024"), (270, "Bakery"), (450, R("2.00")), (560, R("1,144.50"))],
+        [(200, "21/05/2024"), (270, "Bakery"), (450, R("2.00")), (560, R("1,142.50"))],
+        [(200, "22/05/2024"), (270, "Bakery"), (450, R("2.00")), (560, R("1,140.50"))],
+        [(200, "23/05/2024"), (270, "Bakery"), (450, R("2.00")), (560, R("1,138.50"))],
         [],
         [],
         [],
         [(40, "Call us on 0800 123 456 or visit 12/06/2024 branch"), (450, R("1.00"))],
     ]
     ex = extract([make_page(rows)], Options())
-    assert amounts(ex) == [(date(2024, 5, 2), D("-3.50")), (date(2024, 5, 3), D("250.00")),
-                           (date(2024, 5, 17), D("-100.00"))]
+    assert amounts(ex)[:3] == [(date(2024, 5, 2), D("-3.50")), (date(2024, 5, 3), D("250.00")),
+                               (date(2024, 5, 17), D("-100.00"))]
+    assert len(ex.txns) == 7
     descs = [t.description for t in ex.txns]
     assert descs[0] == "Coffee shop" and descs[2] == "Gym membership May"  # panel text not merged
     assert ex.reading["reconciled"]

@@ -243,7 +243,7 @@ def score(ex: Extraction) -> tuple:
     both = r["opening_printed"] and r["closing_printed"]
     ok = ex.checks.running_balance_ok and ex.checks.totals_reconcile and bool(ex.txns) \
         and all(t.date is not None for t in ex.txns)
-    verified = checked - bad
+    verified = checked - bad - sum(t.date is None for t in ex.txns)
     dropped = ex.reading.get("dropped", 0)
     ok = ok and not dropped
     return (ok and (both or checked > 0), ok, verified - bad - dropped, ex.checks.totals_reconcile and both,

@@ -181,7 +181,7 @@ def _date_columns(infos: list[_LineInfo], lh: float) -> list[tuple[float, float]
     values = []
     for n, info in enumerate(infos):
         for d in info.dates:
-            if not d.ambiguous and any(c.x0 > d.x1 for c in info.cells):
+            if not d.ambiguous and info.cells:
                 values.append((d.x0, n))
     if not values:
         return []
@@ -232,7 +232,7 @@ def find_columns(infos: list[_LineInfo], dcol: tuple[float, float], lh: float) -
         d = _row_date(info, dcol, lh)
         if d is None:
             continue
-        cells = [c for c in info.cells if c.x0 > d.x1]
+        cells = info.cells  # amount columns may stand left or right of the date
         if not cells:
             continue
         rows += 1
@@ -362,17 +362,21 @@ def _same(a: list[GeoColumn], b: list[GeoColumn], lh: float) -> bool:
 def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, lh: float,
                table: GeoTable, x_max: float = float("inf")) -> None:
     dated = [n for n, info in enumerate(infos) if _row_date(info, dcol, lh) is not None
-             and any(c.x0 > _row_date(info, dcol, lh).x1 and _column_of(c, cols, lh) is not None
-                     for c in info.cells)]
+             and any(_column_of(c, cols, lh) is not None for c in info.cells)]
     if not dated:
         return
     dated = _main_blocks(infos, dated, lh)
     first, last = dated[0], dated[-1]
+    panels = _panel_bands(infos, dated, dcol, lh)
+    if panels:
+        infos = [_outside(info, panels) for info in infos]
+        cols = [c for c in cols if not any(a <= c.x0 and c.x1 <= b for a, b in panels)]
+        if not cols:
+            return
     if not any(c.hint for c in cols):
         _header_hints(infos, first, cols, dcol, lh)
-    left = dcol[0] - 0.8 * lh
+    left = min(dcol[0], min(c.x0 for c in cols)) - 0.8 * lh
     right = min(max(c.x1 for c in cols) + 1.0 * lh, x_max)
-    first_col_x0 = min(c.x0 for c in cols)
     # the second date column: most dated rows have another date right after the first
     seconds = 0
     for n in dated:
@@ -404,7 +408,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
         cells: dict = {}
         used: set[int] = set()
         for c in info.cells:
-            if c.x1 < first_col_x0 - 0.5 * lh or c.x0 < left or c.x1 > right:
+            if c.x0 < left or c.x1 > right:
                 continue
             k = _column_of(c, cols, lh)
             if k is None or k in cells:
@@ -418,14 +422,14 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             if d2 is not None:
                 skip.update(range(d2.i, d2.j))
         words = [t for k, t in enumerate(line.tokens) if k not in used and k not in skip
-                 and left <= t.cx and t.x1 <= first_col_x0 + 0.5 * lh]
+                 and left <= t.cx <= right and not _in_bands(t, panels)]
         text = clean_description(" ".join(t.text for t in words))
         box_toks = [t for k, t in enumerate(line.tokens) if (k in used or k in skip or t in words)]
         bbox = _bbox(box_toks) if box_toks else None
         score = min((t.score for t in box_toks), default=1.0)
         if d is not None and cells:
             row = GeoRow(page.number, d.raw, d2.raw if d2 else None, text, cells, score, bbox)
-            if n < first or (len(cells) == 1 and _balance_label(text)):
+            if n < first or (len(cells) == 1 and _balance_label(text, start=True)):
                 row.kind = "balance"
             elif SUMMARY_RE.search(text):
                 row.kind = "summary"
@@ -457,7 +461,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
         if not text:
             continue
         if last_row is not None and last_bottom is not None and line.top - last_bottom < 1.3 * lh \
-                and n <= last + 3 and words[0].x0 > dcol[0] + 0.3 * lh:
+                and n <= last + 3 and abs(words[0].x0 - dcol[0]) > 0.3 * lh:
             last_row.description = clean_description(last_row.description + " " + text)
             last_row.lines += 1
             if bbox:
@@ -482,11 +486,56 @@ def _main_blocks(infos: list[_LineInfo], dated: list[int], lh: float) -> list[in
 BALANCE_WORD_RE = re.compile(r"\b(balance|saldo|solde|kontostand|stand|balans)\b", re.I)
 
 
-def _balance_label(text: str) -> bool:
-    """An opening/closing/forward balance line (`Kontostand am 31.01.2021`, `Balance b/f`)."""
+def _balance_label(text: str, start: bool = False) -> bool:
+    """An opening/closing/forward balance line (`Kontostand am 31.01.2021`, `Balance b/f`); with
+    `start`, only a label the text begins with."""
     from .layout import CLOSING_RE, OPENING_RE
 
+    if start:
+        return any(r.match(text) for r in (OPENING_RE, CLOSING_RE, BALANCE_WORD_RE))
     return bool(OPENING_RE.search(text) or CLOSING_RE.search(text) or BALANCE_WORD_RE.search(text))
+
+
+def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float) -> list[tuple[float, float]]:
+    """x-bands beside the table that hold a panel (account summary, notes): over the dated lines,
+    bands split by vertical gutters; a band with text filled on few of them is a panel, and so
+    is a band of amounts that appears only on a panel's lines."""
+    spans = []
+    for n in dated:
+        info = infos[n]
+        money = {k for c in info.cells for k in range(c.i, c.j)} | {k for d in info.dates for k in range(d.i, d.j)}
+        for k, t in enumerate(info.line.tokens):
+            spans.append((t.x0, t.x1, n, k not in money))
+    spans.sort()
+    bands: list[list] = []
+    for x0, x1, n, is_text in spans:
+        if bands and x0 <= bands[-1][1] + 1.0 * lh:
+            b = bands[-1]
+            b[1] = max(b[1], x1)
+            b[2].add(n)
+            b[3] |= is_text
+        else:
+            bands.append([x0, x1, {n}, is_text])
+    total = len(dated)
+    panels = [b for b in bands if b[3] and len(b[2]) < 0.5 * total and not b[0] <= dcol[0] <= b[1]]
+    if not panels:
+        return []
+    for k, b in enumerate(bands):  # the panel's figures: amounts right next to its labels, on its lines
+        if k and not b[3] and bands[k - 1] in panels and len(b[2]) < 0.5 * total and b[2] <= bands[k - 1][2]:
+            panels.append(b)
+    return [(b[0] - 0.1, b[1] + 0.1) for b in panels]
+
+
+def _in_bands(t: Token, bands: list[tuple[float, float]]) -> bool:
+    return any(a <= t.x0 and t.x1 <= b for a, b in bands)
+
+
+def _outside(info: _LineInfo, bands: list[tuple[float, float]]) -> _LineInfo:
+    """A line without its tokens' dates and cells inside the bands."""
+    toks = info.line.tokens
+    return _LineInfo(info.line, [d for d in info.dates if not any(a <= toks[d.i].x0 and toks[d.j - 1].x1 <= b
+                                                                 for a, b in bands)],
+                     [c for c in info.cells if not any(a <= c.x0 and c.x1 <= b for a, b in bands)])
 
 
 def _closing_label(text: str) -> bool:

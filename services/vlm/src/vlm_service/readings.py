@@ -18,6 +18,9 @@ KIND_SETS: dict[int, list[tuple[str | None, ...]]] = {
 }
 
 
+MAX_HYPOTHESES = 16
+
+
 @dataclass
 class Reading:
     """One way to read the document."""
@@ -28,17 +31,41 @@ class Reading:
     hinted: bool = True  # agrees with the header words seen
 
 
-def kind_hypotheses(hints: list[str | None]) -> list[tuple[tuple[str | None, ...], bool]]:
-    """Column-kind assignments to try for columns with these header hints, hint-compatible first."""
+def kind_hypotheses(hints: list[str | None], coverage: list[float] | None = None
+                    ) -> list[tuple[tuple[str | None, ...], bool]]:
+    """Column-kind assignments to try for columns with these header hints (hint-compatible first).
+
+    One amount column, or a debit and a credit column, each with a balance column or none; the
+    other columns are ignored (a panel's figures, a reference). `coverage` (the share of rows with
+    a value in each column) prunes: a balance column is filled on most rows, the movement columns
+    together on nearly all."""
     k = len(hints)
+    cov = coverage or [1.0] * k
+    idx = range(k)
     sets: list[tuple[str | None, ...]] = []
-    if k in KIND_SETS:
-        sets = list(KIND_SETS[k])
-    elif k > 3:
-        sets = [(None,) * (k - 3) + s for s in KIND_SETS[3]] + [(None,) * (k - 2) + s for s in KIND_SETS[2][:1]]
+
+    def add(assign: dict[int, str]) -> None:
+        s = tuple(assign.get(i) for i in idx)
+        if s not in sets:
+            sets.append(s)
+
+    for b in [k - 1] + [i for i in idx if i != k - 1] + [None]:
+        if b is not None and cov[b] < 0.35 and hints[b] != "balance":
+            continue
+        rest = [i for i in idx if i != b]
+        for a in sorted(rest, key=lambda i: (-cov[i], -i)):
+            if cov[a] >= 0.6 or hints[a] == "amount":
+                add({a: "amount", **({b: "balance"} if b is not None else {})})
+        for d in rest:
+            for c in rest:
+                if d != c and (cov[d] + cov[c] >= 0.8 or {hints[d], hints[c]} == {"debit", "credit"}):
+                    add({d: "debit", c: "credit", **({b: "balance"} if b is not None else {})})
+    # prefer readings that use every column, then the usual order (balance last, debit before credit)
+    sets.sort(key=lambda s: sum(x is None for x in s))
     full = tuple(hints)
-    if all(full) and any(h in ("debit", "credit", "amount") for h in full) and full not in sets \
-            and len(set(full)) == len(full):
+    if all(full) and any(h in ("debit", "credit", "amount") for h in full) and len(set(full)) == len(full):
+        if full in sets:
+            sets.remove(full)
         sets.insert(0, full)
 
     def fits(s):
@@ -54,8 +81,10 @@ def geometry_readings(table: GeoTable, base: Parsed) -> list[Reading]:
     hints = [c.hint for c in table.columns]
     if not table.rows or not table.columns:
         return []
+    rows = [g for g in table.rows if g.kind == "transaction"] or table.rows
+    coverage = [sum(i in g.cells for g in rows) / len(rows) for i in range(len(hints))]
     out = []
-    for kinds, hinted in kind_hypotheses(hints):
+    for kinds, hinted in kind_hypotheses(hints, coverage)[:MAX_HYPOTHESES]:
         parsed = copy.copy(base)
         parsed.rows = []
         parsed.dropped = 0
@@ -76,7 +105,7 @@ def geometry_readings(table: GeoTable, base: Parsed) -> list[Reading]:
                                           g.lines, g.bbox))
                 continue
             if not any(k in amounts for k in ("debit", "credit", "amount")):
-                if any(i < len(kinds) and not kinds[i] for i in g.cells):
+                if g.date is not None and any(i < len(kinds) and not kinds[i] for i in g.cells):
                     parsed.dropped += 1  # its amount is in a column this reading ignores
                 continue  # only a balance on a row: a daily balance line, not a transaction
             parsed.rows.append(RawRow(g.page, g.date, g.description, amounts, g.score, "transaction",
