@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .checks import CheckResult, Txn, infer_signs, problem, repair_lost_minus, run_checks
@@ -90,6 +90,30 @@ def _period(parsed: Parsed, order: str) -> tuple[date, date] | None:
     return (start, end) if start and end and start <= end else None
 
 
+def _ignores_balance(txns: list[Txn], ignored: list[dict]) -> bool:
+    """Whether a column this reading ignores runs like a balance (its change from row to row is
+    the row's amount on most rows): a reading that ignores it cannot claim to reconcile."""
+    keys = {k for d in ignored for k in d}
+    for key in keys:
+        hits = total = 0
+        prev = None
+        for t, d in zip(txns, ignored):
+            v = d.get(key)
+            if v is None:
+                continue
+            if prev is not None:
+                total += 1
+                hits += abs(v - prev) == abs(t.amount)
+            prev = v
+        if total >= 2 and hits >= 0.5 * total:
+            return True
+    return False
+
+
+def _near(when: date, period: tuple[date, date], days: int = 45) -> bool:
+    return period[0] - timedelta(days=days) <= when <= period[1] + timedelta(days=days)
+
+
 def _anchor(parsed: Parsed, order: str) -> tuple[date | int | None, str]:
     """Where a date without a year takes its year from: the statement date, else the latest
     date printed on the statement (period, due date) in its most common year, else a bare year."""
@@ -151,6 +175,7 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
     problems: list[dict] = []
     explicit = False
     prev_date = None
+    ignored_vals: list[dict] = []
     # a column marking only credits (`CR`) leaves its debits unmarked: those are negative
     markers = {raw.amounts["amount"].marker for raw in parsed.rows
                if raw.kind == "transaction" and "amount" in raw.amounts}
@@ -166,6 +191,10 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
         rows_on_page[raw.page] = rows_on_page.get(raw.page, 0) + 1
         row_no = rows_on_page[raw.page]
         when = resolve(raw.date, order, period, default_year) if raw.date else last_date
+        if when and period and raw.date and raw.date.year is not None and not _near(when, period):
+            again = resolve(replace(raw.date, year=None), order, period, default_year)
+            if again and _near(again, period):
+                when = again  # a printed year that cannot be right (cut off, misread): the period's
         if raw.date and period is None and not isinstance(default_year, date) and raw.date.year is None \
                 and prev_date and when and when < prev_date:
             when = when.replace(year=when.year + 1)  # rolled over New Year without a period
@@ -185,6 +214,7 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
         balance = a["balance"].value * b_sign if "balance" in a else None
         txns.append(Txn(when, raw.description, amount, balance, raw.page, row_no, round(raw.score, 3),
                         bbox=raw.bbox))
+        ignored_vals.append({k: v.value for k, v in a.items() if k.startswith("ignored")})
 
     opening = parsed.opening.value * b_sign if parsed.opening else opening_row
     closing = parsed.closing.value * b_sign if parsed.closing else closing_row
@@ -227,7 +257,7 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
                "date_order_from": order_why, "year_from": "statement period" if period else anchor_why,
                "signs": signs, "balance_sign": "as printed" if b_sign == 1 else "negated",
                "opening_printed": opening_printed, "closing_printed": closing_printed,
-               "dropped": parsed.dropped}
+               "dropped": parsed.dropped, "ignores_balance": _ignores_balance(txns, ignored_vals)}
     ex = Extraction(statement, txns, opening, closing, checks, parsed.table_found, account, problems,
                     order, period, default_year)
     ex.reading = reading
@@ -244,7 +274,7 @@ def score(ex: Extraction) -> tuple:
     ok = ex.checks.running_balance_ok and ex.checks.totals_reconcile and bool(ex.txns) \
         and all(t.date is not None for t in ex.txns)
     verified = checked - bad - sum(t.date is None for t in ex.txns)
-    dropped = ex.reading.get("dropped", 0)
+    dropped = ex.reading.get("dropped", 0) + 1000 * ex.reading.get("ignores_balance", False)
     ok = ok and not dropped
     return (ok and (both or checked > 0), ok, verified - bad - dropped, ex.checks.totals_reconcile and both,
             len(ex.txns))
@@ -271,13 +301,33 @@ def account_kind(parsed: Parsed) -> str:
     return "card" if len(parsed.card_words) >= 2 else "bank"
 
 
-def orient(ex: Extraction, kind: str) -> bool:
-    """The one sign rule: a card's purchases (most rows) negative and its balance owed negative.
-    Negating every amount and balance keeps every check as it was. True when flipped."""
-    if kind != "card" or not ex.txns:
+CREDIT_WORDS_RE = re.compile(
+    r"\b(payment|thank you|refund|credit|return|cashback|gutschrift|erstattung|rückzahlung|zahlung|"
+    r"remboursement|paiement reçu|avoir|reembolso|devoluci[oó]n|abono|pago recibido|rimborso|storno|"
+    r"accredito|pagamento|terugbetaling|betaling ontvangen|terugstorting|estorno|recebido)\b", re.I)
+
+
+def issuer_view(ex: Extraction) -> bool:
+    """Amounts printed from the card issuer's view: the rows that name a payment or refund are
+    mostly negative while the other rows (purchases) are mostly positive."""
+    credits = [t for t in ex.txns if CREDIT_WORDS_RE.search(t.description or "")]
+    others = [t for t in ex.txns if t not in credits]
+    if not credits or not others:
         return False
-    if sum(t.amount < 0 for t in ex.txns) >= sum(t.amount > 0 for t in ex.txns):
-        return False
+    return sum(t.amount < 0 for t in credits) >= 0.67 * len(credits) and \
+        sum(t.amount > 0 for t in others) >= 0.67 * len(others)
+
+
+def orient(ex: Extraction, kind: str) -> tuple[bool, str]:
+    """The one sign rule: a card's purchases negative, its balance owed negative. A card statement
+    (by its wording, or printed from the issuer's view) is negated when its rows read the issuer's
+    way; negating every amount and balance keeps every check as it was. (flipped, kind)"""
+    if not ex.txns:
+        return False, kind
+    if issuer_view(ex):
+        kind = "card"
+    elif kind != "card" or sum(t.amount < 0 for t in ex.txns) >= sum(t.amount > 0 for t in ex.txns):
+        return False, kind
     for t in ex.txns:
         t.amount = -t.amount
         if t.balance is not None:
@@ -287,7 +337,7 @@ def orient(ex: Extraction, kind: str) -> bool:
     for key, value in (("opening_balance", ex.opening), ("closing_balance", ex.closing)):
         ex.statement[key] = str(value) if value is not None else None
     ex.recheck()
-    return True
+    return True, kind
 
 
 def readings(pages: list[Page]):
@@ -295,8 +345,14 @@ def readings(pages: list[Page]):
     parsed = parse_document(pages)
     if parsed.table_found:
         yield Reading("header", parsed)
-    geo = geometry_readings(read_tables(pages), parsed)
-    yield from geo
+    table = read_tables(pages)
+    geo = []
+    if table.multi_date:  # several date columns: one table with several dates per row, or side by side
+        geo = geometry_readings(read_tables(pages, merge_dates=True), parsed)
+        yield from geo
+    more = geometry_readings(table, parsed)
+    yield from more
+    geo += more
     if not parsed.table_found and not geo:
         yield Reading("header", parsed)
 
@@ -319,7 +375,7 @@ def extract(pages: list[Page], opts: Options) -> Extraction:
             break  # the header reading reconciles against printed balances: nothing can beat it
     _, ex, reading = best
     kind = account_kind(reading.parsed)
-    flipped = orient(ex, kind)
+    flipped, kind = orient(ex, kind)
     ex.statement["kind"] = kind
     ex.reading["kind"] = kind
     ex.reading["tried"] = tried

@@ -38,8 +38,9 @@ SUMMARY_RE = re.compile(
     r"totaux|totale|totaal)\b", re.I)
 SUBTOTAL_RE = re.compile(r"^\W*(sub|zwischen|sous|totale parziale)", re.I)
 END_RE = re.compile(
-    r"(end of (transactions|statement)|ende der (buchungen|umsätze)|fin des opérations|"
-    r"fin de (los )?movimientos|fine movimenti|einde overzicht|fim (dos )?movimentos)", re.I)
+    r"\b(end|ende|fin|fine|einde|fim|final)\b.{0,24}?\b(transac\w*|statement|buchung\w*|umsätze|umsatz\w*|"
+    r"opérations?|operations?|movimient\w*|moviment\w*|transazion\w*|mouvements?|overzicht|afschrift|"
+    r"extrato|extracto|relevé|auszug\w*|lançamentos)", re.I)
 
 
 def _fold(text: str) -> str:
@@ -97,7 +98,8 @@ class GeoTable:
     columns: list[GeoColumn] = field(default_factory=list)
     rows: list[GeoRow] = field(default_factory=list)
     has_date2: bool = False
-    date2_hint: str | None = None
+    ended: bool = False  # an end-of-transactions marker was read: nothing after it is a row
+    multi_date: bool = False  # a page showed several date columns (one table, or tables side by side)
 
 
 def money_cells(tokens: list[Token], lh: float, start: int = 0) -> list[MoneyHit]:
@@ -127,7 +129,8 @@ def dates_in(tokens: list[Token]) -> list[DateHit]:
                 pos += len(part)
                 if end <= pos:
                     rest = part[len(part) - (pos - end):]
-                    if rest in ("", ".", ",") or (rest.startswith("/") and DATE_START_RE.match(rest[1:])):
+                    if rest in ("", ".", ",") or (rest.startswith("/") and DATE_START_RE.match(rest[1:])) \
+                            or re.fullmatch(r"[/.\-]\d", rest):  # a year cut to one digit by a narrow cell
                         # the date ends at a token boundary, or a second date follows (`04.01./05.01.`)
                         raw = _raw_from_match(m)
                         if raw is not None and _plausible(raw):
@@ -166,9 +169,8 @@ def _analyse(page: Page, lh: float) -> list[_LineInfo]:
         toks = line.tokens
         dates = dates_in(toks)
         cells = money_cells(toks, lh)
-        spans = {(c.i, c.j) for c in cells}
-        for d in dates:
-            d.ambiguous = (d.i, d.j) in spans
+        for d in dates:  # `6.17` in `6.17 € DR` is an amount, unless it stands in the date column
+            d.ambiguous = any(c.i < d.j and d.i < c.j for c in cells)
         date_tokens = {k for d in dates if not d.ambiguous for k in range(d.i, d.j)}
         cells = [c for c in cells if not any(k in date_tokens for k in range(c.i, c.j))]
         out.append(_LineInfo(line, dates, cells))
@@ -309,17 +311,49 @@ def _region(infos: list[_LineInfo], x_max: float) -> list[_LineInfo]:
     return out
 
 
-def read_tables(pages: list[Page]) -> GeoTable:
+SECONDARY_DATE_RE = re.compile(
+    r"^(value|valuta|valutadat\w*|wert|valeur|val\.?|valor|f\.?\s*valor|fecha\s+valor|data\s+valuta|"
+    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum)\b", re.I)
+
+
+def _secondary_date(infos: list[_LineInfo], dcol, lh: float) -> bool:
+    """Whether the header over a date column names a value or posting date (not the transaction's)."""
+    first = next((n for n, info in enumerate(infos)
+                  if any(dcol[0] - 0.6 * lh <= d.x0 <= dcol[1] + 0.6 * lh for d in info.dates)), None)
+    if first is None:
+        return False
+    top = infos[first].line.top
+    for info in reversed(infos[max(0, first - 3):first]):
+        if top - info.line.bottom > 5 * lh:
+            break
+        words = [t for t in info.line.tokens if dcol[0] - 0.8 * lh <= t.x0 <= dcol[1] + 3 * lh]
+        if words and SECONDARY_DATE_RE.match(" ".join(t.text for t in words)):
+            return True
+    return False
+
+
+def read_tables(pages: list[Page], merge_dates: bool = False) -> GeoTable:
     """All table rows of a document, found from geometry. Columns are kept relative to their
     date column, so side-by-side tables and pages that shift the table line up; a page with too
-    few rows to find its own columns uses the previous page's."""
+    few rows to find its own columns uses the previous page's. Several date columns on a page
+    are read as tables side by side, or with `merge_dates` as one table whose rows carry several
+    dates (the transaction date is the first column not headed as a value or posting date)."""
     table = GeoTable()
     rel_cols: list[GeoColumn] | None = None
     dcol = None
     for page in pages:
+        if table.ended:
+            break
         lh = page.line_height
         infos = _analyse(page, lh)
         dcols = _date_columns(infos, lh)
+        others: list = []
+        if len(dcols) > 1:
+            table.multi_date = True
+            if merge_dates:
+                primary = next((d for d in dcols if not _secondary_date(infos, d, lh)), dcols[0])
+                others = [d for d in dcols if d != primary]
+                dcols = [primary]
         if not dcols and dcol is not None and rel_cols:
             dcols = [dcol]
         for k, this in enumerate(dcols):
@@ -331,7 +365,7 @@ def read_tables(pages: list[Page]) -> GeoTable:
             if not cols:
                 continue
             dcol = this
-            _read_page(page, region, cols, this, lh, table, x_max)
+            _read_page(page, region, cols, this, lh, table, x_max, others)
             rel_cols = [GeoColumn(c.x0 - this[0], c.x1 - this[0], c.right - this[0], c.hint) for c in cols]
             for col in rel_cols:
                 _merge_column(table, col, lh)
@@ -360,7 +394,7 @@ def _same(a: list[GeoColumn], b: list[GeoColumn], lh: float) -> bool:
 
 
 def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, lh: float,
-               table: GeoTable, x_max: float = float("inf")) -> None:
+               table: GeoTable, x_max: float = float("inf"), others: list | None = None) -> None:
     dated = [n for n, info in enumerate(infos) if _row_date(info, dcol, lh) is not None
              and any(_column_of(c, cols, lh) is not None for c in info.cells)]
     if not dated:
@@ -385,6 +419,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             seconds += 1
     has_date2 = seconds >= max(2, 0.6 * len(dated))
     table.has_date2 |= has_date2
+    swap = has_date2 and _secondary_date(infos, dcol, lh)  # the first date is a value/posting date
     last_row: GeoRow | None = None
     last_bottom: float | None = None
     last_date: RawDate | None = None
@@ -417,6 +452,10 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             used.update(range(c.i, c.j))
         d2 = None
         skip = set(range(d.i, d.j)) if d else set()
+        for o in others or ():  # the row's other dates (value, posting) are not description
+            for od in info.dates:
+                if o[0] - 0.6 * lh <= od.x0 <= o[1] + 0.6 * lh:
+                    skip.update(range(od.i, od.j))
         if d is not None and has_date2:
             d2 = next((o for o in info.dates if o.i == d.j), None)
             if d2 is not None:
@@ -428,13 +467,14 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
         bbox = _bbox(box_toks) if box_toks else None
         score = min((t.score for t in box_toks), default=1.0)
         if d is not None and cells:
-            row = GeoRow(page.number, d.raw, d2.raw if d2 else None, text, cells, score, bbox)
+            first_date, second = (d2.raw, d.raw) if swap and d2 is not None else (d.raw, d2.raw if d2 else None)
+            row = GeoRow(page.number, first_date, second, text, cells, score, bbox)
             if n < first or (len(cells) == 1 and _balance_label(text, start=True)):
                 row.kind = "balance"
             elif SUMMARY_RE.search(text):
                 row.kind = "summary"
             table.rows.append(row)
-            last_row, last_bottom, last_date = row, line.bottom, d.raw
+            last_row, last_bottom, last_date = row, line.bottom, first_date
             continue
         if cells:
             row = GeoRow(page.number, None, None, text, cells, score, bbox)
@@ -457,6 +497,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
                 break  # totals close the table; what follows is not transactions
             continue
         if END_RE.search(line.text):
+            table.ended = True
             break
         if not text:
             continue

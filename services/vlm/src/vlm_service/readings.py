@@ -96,6 +96,7 @@ def geometry_readings(table: GeoTable, base: Parsed) -> list[Reading]:
             if g.kind == "summary":
                 continue
             amounts = {kinds[i]: m for i, m in g.cells.items() if i < len(kinds) and kinds[i]}
+            ignored = {f"ignored{i}": m for i, m in g.cells.items() if i >= len(kinds) or not kinds[i]}
             if g.kind == "balance":
                 value = amounts.get("balance") or (next(iter(g.cells.values())) if len(g.cells) == 1 else None)
                 if value is None:
@@ -108,8 +109,8 @@ def geometry_readings(table: GeoTable, base: Parsed) -> list[Reading]:
                 if g.date is not None and any(i < len(kinds) and not kinds[i] for i in g.cells):
                     parsed.dropped += 1  # its amount is in a column this reading ignores
                 continue  # only a balance on a row: a daily balance line, not a transaction
-            parsed.rows.append(RawRow(g.page, g.date, g.description, amounts, g.score, "transaction",
-                                      g.lines, g.bbox))
+            parsed.rows.append(RawRow(g.page, g.date, g.description, {**amounts, **ignored}, g.score,
+                                      "transaction", g.lines, g.bbox))
         parsed.all_dates = [r.date for r in parsed.rows if r.date is not None]
         if parsed.rows:
             out.append(Reading("geometry", parsed, kinds, hinted))
