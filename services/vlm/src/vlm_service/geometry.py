@@ -130,19 +130,28 @@ def dates_in(tokens: list[Token]) -> list[DateHit]:
                 if end <= pos:
                     rest = part[len(part) - (pos - end):]
                     if rest in ("", ".", ",") or (rest.startswith("/") and DATE_START_RE.match(rest[1:])) \
-                            or re.fullmatch(r"[/.\-]\d", rest):  # a year cut to one digit by a narrow cell
+                            or re.fullmatch(r"[/.\-]\d{1,3}", rest):  # a year cut short
                         # the date ends at a token boundary, or a second date follows (`04.01./05.01.`)
                         raw = _raw_from_match(m)
                         if raw is not None and _plausible(raw):
                             hit = DateHit(raw, k, k + n + 1, tokens[k].x0, tokens[k + n].x1)
                     break
                 pos += 1
+        if hit is None:
+            cut = _CUT_YEAR.fullmatch(tokens[k].text)
+            if cut:  # `01.05.201`: a year cut short (a narrow cell, OCR); the year comes from the period
+                raw = RawDate(int(cut.group(1)), int(cut.group(3)), None, "numeric")
+                if _plausible(raw):
+                    hit = DateHit(raw, k, k + 1, tokens[k].x0, tokens[k].x1)
         if hit:
             out.append(hit)
             k = hit.j
         else:
             k += 1
     return out
+
+
+_CUT_YEAR = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2\d{1,3}")
 
 
 def _cluster(values: list[tuple[float, int]], tol: float) -> list[list[tuple[float, int]]]:
@@ -558,11 +567,12 @@ def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float) -> l
         else:
             bands.append([x0, x1, {n}, is_text])
     total = len(dated)
-    panels = [b for b in bands if b[3] and len(b[2]) < 0.5 * total and not b[0] <= dcol[0] <= b[1]]
+    # a description fills nearly every row; a panel's text only some
+    panels = [b for b in bands if b[3] and len(b[2]) < 0.75 * total and not b[0] <= dcol[0] <= b[1]]
     if not panels:
         return []
-    for k, b in enumerate(bands):  # the panel's figures: amounts right next to its labels, on its lines
-        if k and not b[3] and bands[k - 1] in panels and len(b[2]) < 0.5 * total and b[2] <= bands[k - 1][2]:
+    for k, b in enumerate(bands):  # the panel's figures: amounts right next to its labels
+        if k and not b[3] and bands[k - 1] in panels and len(b[2]) < 0.75 * total:
             panels.append(b)
     return [(b[0] - 0.1, b[1] + 0.1) for b in panels]
 

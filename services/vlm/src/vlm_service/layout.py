@@ -337,10 +337,21 @@ def _bank_name(line: Line, lh: float) -> str:
     return clean_description(" ".join(t.text for t in out))
 
 
+def _value_below(line: Line, label: list[Token], lh: float) -> Money | None:
+    """An amount printed under a label (`Opening balance` above `1,234.56`), starting in its span."""
+    x0, x1 = label[0].x0 - lh, label[-1].x1 + 12 * lh
+    for seg in _segments(line):
+        if x0 <= seg[0].x0 <= x1:
+            money = parse_money(" ".join(t.text for t in seg))
+            if money is not None:
+                return money
+    return None
+
+
 def _details(parsed: Parsed, pages: list[Page]) -> None:
     """Bank, account, period, currency and labelled balances from the text around the table."""
     for page in pages:
-        for line in page.lines:
+        for n, line in enumerate(page.lines):
             text = line.text
             if parsed.bank_name is None and page.number == pages[0].number:
                 first = " ".join(t.text for t in _segments(line)[0])
@@ -381,23 +392,24 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                     after = search_dates(text[m.end():])
                     if after and after[0].year is not None:
                         parsed.statement_date = after[0]
-            segs = [" ".join(t.text for t in seg) for seg in _segments(line)]
+            segments = _segments(line)
+            segs = [" ".join(t.text for t in seg) for seg in segments]
             for k, seg_text in enumerate(segs):
-                nxt = segs[k + 1] if k + 1 < len(segs) else ""
-                m = OPENING_RE.search(seg_text)
-                if parsed.opening is None and m:
+                for regex, attr in ((OPENING_RE, "opening"), (CLOSING_RE, "closing")):
+                    m = regex.search(seg_text)
+                    if getattr(parsed, attr) is not None or not m:
+                        continue
+                    if attr == "closing" and "carried" in m.group(0).lower():
+                        continue
                     money = find_money(seg_text[m.end():])
                     if money is None and not re.search(r"\d", seg_text[m.end():]):
-                        money = find_money(nxt)  # the value in the next cell of the line
+                        # the value in the next cell of the line, or under the label on the next line
+                        nxt = segs[k + 1] if k + 1 < len(segs) else ""
+                        money = parse_money(nxt) if nxt else None
+                        if money is None and n + 1 < len(page.lines):
+                            money = _value_below(page.lines[n + 1], segments[k], page.line_height)
                     if money is not None:
-                        parsed.opening = money
-                m = CLOSING_RE.search(seg_text)
-                if parsed.closing is None and m and "carried" not in m.group(0).lower():
-                    money = find_money(seg_text[m.end():])
-                    if money is None and not re.search(r"\d", seg_text[m.end():]):
-                        money = find_money(nxt)
-                    if money is not None:
-                        parsed.closing = money
+                        setattr(parsed, attr, money)
             for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", text):
                 parsed.years.append(int(y))
 
