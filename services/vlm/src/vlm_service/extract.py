@@ -302,9 +302,10 @@ def account_kind(parsed: Parsed) -> str:
 
 
 CREDIT_WORDS_RE = re.compile(
-    r"\b(payment|thank you|refund|credit|return|cashback|gutschrift|erstattung|rückzahlung|zahlung|"
-    r"remboursement|paiement reçu|avoir|reembolso|devoluci[oó]n|abono|pago recibido|rimborso|storno|"
-    r"accredito|pagamento|terugbetaling|betaling ontvangen|terugstorting|estorno|recebido)\b", re.I)
+    r"\b(refund|thank you|payment received|payment - thank|cashback|return|gutschrift|erstattung|rückzahlung|"
+    r"zahlung erhalten|zahlungseingang|remboursement|paiement reçu|reembolso|devoluci[oó]n|pago recibido|"
+    r"rimborso|storno|pagamento ricevuto|terugbetaling|betaling ontvangen|terugstorting|estorno|"
+    r"pagamento recebido)\b", re.I)
 
 
 def issuer_view(ex: Extraction) -> bool:

@@ -418,8 +418,10 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             return
     if not any(c.hint for c in cols):
         _header_hints(infos, first, cols, dcol, lh)
-    left = min(dcol[0], min(c.x0 for c in cols)) - 0.8 * lh
-    right = min(max(c.x1 for c in cols) + 1.0 * lh, x_max)
+    # the table spans its dated lines' words outside any panel (a description may stand left of the date)
+    row_toks = [t for n in dated for t in infos[n].line.tokens if not _in_bands(t, panels) and t.x1 <= x_max]
+    left = min([dcol[0]] + [c.x0 for c in cols] + [t.x0 for t in row_toks]) - 0.8 * lh
+    right = min(max([c.x1 for c in cols] + [t.x1 for t in row_toks]) + 1.0 * lh, x_max)
     # the second date column: most dated rows have another date right after the first
     seconds = 0
     for n in dated:
