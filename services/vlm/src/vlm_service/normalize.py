@@ -27,7 +27,7 @@ MONTHS = {
     "agosto": 8, "ago": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
     "dic": 12, "gennaio": 1, "gen": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "mag": 5, "giugno": 6,
     "giu": 6, "luglio": 7, "lug": 7, "settembre": 9, "ottobre": 10, "ott": 10, "dicembre": 12,
-    "januari": 1, "februari": 2, "maart": 3, "mrt": 3, "mei": 5, "augustus": 8, "janeiro": 1, "fevereiro": 2,
+    "januari": 1, "februari": 2, "maart": 3, "mrt": 3, "maa": 3, "mei": 5, "augustus": 8, "janeiro": 1, "fevereiro": 2,
     "fev": 2, "março": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9, "outubro": 10, "dezembro": 12,
     # OCR reads O as 0
     "0ct": 10, "0ctober": 10, "0kt": 10, "n0v": 11, "n0vember": 11,
@@ -37,7 +37,7 @@ _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tr
 CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR", "fr.": "CHF"}
 CURRENCY_CODES = ("GBP", "EUR", "USD", "CHF", "AUD", "CAD", "NZD", "JPY", "SEK", "NOK", "DKK", "PLN",
                   "CZK", "HUF", "INR", "SGD", "HKD", "ZAR", "MXN", "BRL")
-_CUR = r"(?:[£€$¥₹]|(?:%s)\b|Fr\.)" % "|".join(CURRENCY_CODES)
+_CUR = r"(?:[A-Z]{1,3}\$|[£€$¥₹]|(?:%s)\b|Fr\.)" % "|".join(CURRENCY_CODES)
 
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f\u2009 ]\d{3})+[.,]\d{2}|\d+[.,]\d{2}"
 MONEY_RE = re.compile(
