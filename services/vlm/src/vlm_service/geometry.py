@@ -569,8 +569,14 @@ def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float) -> l
         else:
             bands.append([x0, x1, {n}, is_text])
     total = len(dated)
-    # a description fills nearly every row; a panel's text only some
-    panels = [b for b in bands if b[3] and len(b[2]) < 0.75 * total and not b[0] <= dcol[0] <= b[1]]
+
+    def summary_labels(b) -> bool:  # "Opening balance", "Total credits": an account summary's labels
+        texts = [" ".join(t.text for t in infos[n].line.tokens if b[0] <= t.x0 and t.x1 <= b[1]) for n in b[2]]
+        return sum(bool(SUMMARY_RE.search(x) or _balance_label(x, start=True)) for x in texts) >= 0.5 * len(texts)
+
+    # a description fills nearly every row; a panel's text only some, or reads as summary labels
+    panels = [b for b in bands if b[3] and not b[0] <= dcol[0] <= b[1]
+              and (len(b[2]) < 0.75 * total or summary_labels(b))]
     if not panels:
         return []
     for k, b in enumerate(bands):  # the panel's figures: amounts right next to its labels
