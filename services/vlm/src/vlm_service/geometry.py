@@ -129,7 +129,8 @@ def dates_in(tokens: list[Token]) -> list[DateHit]:
                 pos += len(part)
                 if end <= pos:
                     rest = part[len(part) - (pos - end):]
-                    if rest in ("", ".", ",") or (rest.startswith("/") and DATE_START_RE.match(rest[1:])) \
+                    glued = rest[:1].isalpha() and (m.group("c") or m.group("iy")) is not None  # OCR: `09/12/24Paiement`
+                    if rest in ("", ".", ",") or glued or (rest.startswith("/") and DATE_START_RE.match(rest[1:])) \
                             or re.fullmatch(r"[/.\-]\d{1,3}", rest):  # a year cut short
                         # the date ends at a token boundary, or a second date follows (`04.01./05.01.`)
                         raw = _raw_from_match(m)
@@ -172,9 +173,39 @@ class _LineInfo:
     cells: list[MoneyHit]
 
 
+_GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
+
+
+def split_glued(tokens: list[Token]) -> list[Token]:
+    """OCR glues words that stand close (`2021-04-032021-04-02`, `LTD2021-04-21`): a date with a
+    year inside a longer token becomes a token of its own, its box cut in proportion."""
+    out: list[Token] = []
+    for tok in tokens:
+        text = tok.text
+        if len(text) < 9 or not any(ch.isdigit() for ch in text):
+            out.append(tok)
+            continue
+        cuts = []
+        for m in _GLUED_DATE.finditer(text):
+            if (m.start(), m.end()) != (0, len(text)):
+                cuts += [m.start(), m.end()]
+        if not cuts:
+            out.append(tok)
+            continue
+        bounds = sorted({0, len(text), *cuts})
+        width = (tok.x1 - tok.x0) / len(text)
+        for a, b in zip(bounds, bounds[1:]):
+            if text[a:b].strip():
+                out.append(Token(text[a:b], tok.x0 + a * width, tok.x0 + b * width, tok.top, tok.bottom,
+                                 tok.seg, tok.score))
+    return out
+
+
 def _analyse(page: Page, lh: float) -> list[_LineInfo]:
     out = []
     for line in page.lines:
+        if page.source != "text":
+            line = Line(split_glued(line.tokens), line.page)
         toks = line.tokens
         dates = dates_in(toks)
         cells = money_cells(toks, lh)

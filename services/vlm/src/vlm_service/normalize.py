@@ -37,7 +37,7 @@ _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tr
 CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR", "fr.": "CHF"}
 CURRENCY_CODES = ("GBP", "EUR", "USD", "CHF", "AUD", "CAD", "NZD", "JPY", "SEK", "NOK", "DKK", "PLN",
                   "CZK", "HUF", "INR", "SGD", "HKD", "ZAR", "MXN", "BRL")
-_CUR = r"(?:[A-Z]{1,3}\$|[£€$¥₹]|(?:%s)\b|Fr\.)" % "|".join(CURRENCY_CODES)
+_CUR = r"(?:[A-Z]{1,3}\$|[£€$¥₹]|(?:%s)(?![A-Za-z])|Fr\.)" % "|".join(CURRENCY_CODES)
 
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f\u2009 ]\d{3})+[.,]\d{2}|\d+[.,]\d{2}"
 MONEY_RE = re.compile(
