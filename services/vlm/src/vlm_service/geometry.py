@@ -441,7 +441,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
         return
     dated = _main_blocks(infos, dated, lh)
     first, last = dated[0], dated[-1]
-    panels = _panel_bands(infos, dated, dcol, lh)
+    panels = _panel_bands(infos, dated, dcol, lh, cols)
     if panels:
         infos = [_outside(info, panels) for info in infos]
         cols = [c for c in cols if not any(a <= c.x0 and c.x1 <= b for a, b in panels)]
@@ -579,26 +579,27 @@ def _balance_label(text: str, start: bool = False) -> bool:
     return bool(OPENING_RE.search(text) or CLOSING_RE.search(text) or BALANCE_WORD_RE.search(text))
 
 
-def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float) -> list[tuple[float, float]]:
+def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float,
+                 cols: list[GeoColumn] | None = None) -> list[tuple[float, float]]:
     """x-bands beside the table that hold a panel (account summary, notes): over the dated lines,
-    bands split by vertical gutters; a band with text filled on few of them is a panel, and so
-    is a band of amounts that appears only on a panel's lines."""
+    text split by vertical gutters into bands; a band with text on few of them, or whose text reads
+    as summary labels, is a panel, and so is a sparse amount column right next to a panel's labels."""
     spans = []
     for n in dated:
         info = infos[n]
         money = {k for c in info.cells for k in range(c.i, c.j)} | {k for d in info.dates for k in range(d.i, d.j)}
         for k, t in enumerate(info.line.tokens):
-            spans.append((t.x0, t.x1, n, k not in money))
+            if k not in money:
+                spans.append((t.x0, t.x1, n))
     spans.sort()
     bands: list[list] = []
-    for x0, x1, n, is_text in spans:
+    for x0, x1, n in spans:
         if bands and x0 <= bands[-1][1] + 1.0 * lh:
             b = bands[-1]
             b[1] = max(b[1], x1)
             b[2].add(n)
-            b[3] |= is_text
         else:
-            bands.append([x0, x1, {n}, is_text])
+            bands.append([x0, x1, {n}])
     total = len(dated)
 
     def summary_labels(b) -> bool:  # "Opening balance", "Total credits": an account summary's labels
@@ -606,14 +607,20 @@ def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float) -> l
         return sum(bool(SUMMARY_RE.search(x) or _balance_label(x, start=True)) for x in texts) >= 0.5 * len(texts)
 
     # a description fills nearly every row; a panel's text only some, or reads as summary labels
-    panels = [b for b in bands if b[3] and not b[0] <= dcol[0] <= b[1]
+    panels = [b for b in bands if not b[0] - lh <= dcol[0] <= b[1]
               and (len(b[2]) < 0.75 * total or summary_labels(b))]
     if not panels:
         return []
-    for k, b in enumerate(bands):  # the panel's figures: amounts right next to its labels
-        if k and not b[3] and bands[k - 1] in panels and len(b[2]) < 0.75 * total:
-            panels.append(b)
-    return [(b[0] - 0.1, b[1] + 0.1) for b in panels]
+    out = [(b[0] - 0.1, b[1] + 0.1) for b in panels]
+    for col in cols or ():  # the panel's figures: a sparse amount column right after its labels
+        fill = sum(any(abs(c.x1 - col.right) <= 1.5 * lh for c in infos[n].cells) for n in dated)
+        if fill >= 0.75 * total:
+            continue
+        left = [b for b in bands if b[1] <= col.x0]
+        if left and max(left, key=lambda b: b[1]) in panels and not any(
+                o is not col and max(left, key=lambda b: b[1])[1] <= o.x0 < col.x0 for o in cols):
+            out.append((col.x0 - 0.1, col.x1 + 0.1))
+    return out
 
 
 def _in_bands(t: Token, bands: list[tuple[float, float]]) -> bool:
