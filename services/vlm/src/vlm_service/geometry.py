@@ -176,16 +176,22 @@ class _LineInfo:
 _GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
 
 
+_TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(\d{1,2}[/.\-]\d{1,2})")
+
+
 def split_glued(tokens: list[Token]) -> list[Token]:
     """OCR glues words that stand close (`2021-04-032021-04-02`, `LTD2021-04-21`): a date with a
     year inside a longer token becomes a token of its own, its box cut in proportion."""
     out: list[Token] = []
     for tok in tokens:
         text = tok.text
-        if len(text) < 9 or not any(ch.isdigit() for ch in text):
+        if len(text) < 8 or not any(ch.isdigit() for ch in text):
             out.append(tok)
             continue
         cuts = []
+        two = _TWO_DATES.fullmatch(text)  # `02/1802/18`: two dates without a year
+        if two:
+            cuts.append(two.end(1))
         for m in _GLUED_DATE.finditer(text):
             if (m.start(), m.end()) != (0, len(text)):
                 cuts += [m.start(), m.end()]
