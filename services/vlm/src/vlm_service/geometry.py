@@ -38,7 +38,7 @@ SUMMARY_RE = re.compile(
     r"totaux|totale|totaal)\b", re.I)
 SUBTOTAL_RE = re.compile(r"^\W*(sub|zwischen|sous|totale parziale)", re.I)
 END_RE = re.compile(
-    r"\b(end|ende|fin|fine|einde|fim|final)\b.{0,24}?\b(transac\w*|statement|buchung\w*|umsätze|umsatz\w*|"
+    r"\b(end|ende|fin|fine|einde|fim|final)\b.{0,24}?(transac\w*|statement|buchung\w*|umsätze|umsatz\w*|"
     r"opérations?|operations?|movimient\w*|moviment\w*|transazion\w*|mouvements?|overzicht|afschrift|"
     r"extrato|extracto|relevé|auszug\w*|lançamentos)", re.I)
 
