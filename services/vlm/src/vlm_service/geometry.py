@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .normalize import DATE_START_RE, Money, RawDate, _plausible, _raw_from_match, clean_description
+from .normalize import _MONTH_ALT, DATE_START_RE, Money, RawDate, _plausible, _raw_from_match, clean_description
 from .words import Line, Page, Token
 
 # Header words: hints only (en, de, fr, es, it, nl, pt), folded to lowercase letters.
@@ -176,6 +176,7 @@ class _LineInfo:
 _GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
 
 
+_DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?)(?=[A-Z])" % _MONTH_ALT, re.I)
 _TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(\d{1,2}[/.\-]\d{1,2})")
 
 
@@ -185,13 +186,16 @@ def split_glued(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     for tok in tokens:
         text = tok.text
-        if len(text) < 8 or not any(ch.isdigit() for ch in text):
+        if len(text) < 6 or not any(ch.isdigit() for ch in text):
             out.append(tok)
             continue
         cuts = []
         two = _TWO_DATES.fullmatch(text)  # `02/1802/18`: two dates without a year
         if two:
             cuts.append(two.end(1))
+        named = _DAY_MONTH_GLUED.match(text)  # `17oktPinbetaling`
+        if named and text[named.end():named.end() + 1].isupper():
+            cuts.append(named.end())
         for m in _GLUED_DATE.finditer(text):
             if (m.start(), m.end()) != (0, len(text)):
                 cuts += [m.start(), m.end()]
