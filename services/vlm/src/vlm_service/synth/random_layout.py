@@ -222,7 +222,7 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
     days = sorted(rnd.randint(0, (end - start).days) for _ in range(n))
 
     # amounts, holder's view
-    opening = Decimal(rnd.randint(50, 900000)) / 100 if kind == "bank" else -Decimal(rnd.randint(0, 400000)) / 100
+    opening = Decimal(rnd.randint(50000, 2500000)) / 100 if kind == "bank" else -Decimal(rnd.randint(0, 400000)) / 100
     rows, bal = [], opening
     pays = {rnd.randrange(n)} if kind == "card" else set()
     for i, d in enumerate(days):
@@ -241,7 +241,7 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
             amt = -Decimal(rnd.randint(100, 3000)) / 100
             desc, cat = FEES[lang], "fee"
         else:
-            amt = -Decimal(rnd.choice([rnd.randint(100, 20000), rnd.randint(100, 20000), rnd.randint(20000, 250000)])) / 100
+            amt = -Decimal(rnd.choice([rnd.randint(100, 8000), rnd.randint(100, 25000), rnd.randint(25000, 150000)])) / 100
             desc, cat = f"{rnd.choice(SPEND[lang])} {rnd.choice(MERCHANTS)}", "spend"
         amt = amt.quantize(CENT)
         bal += amt
