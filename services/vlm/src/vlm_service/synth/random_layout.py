@@ -234,7 +234,7 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
         elif kind == "bank" and r < 0.15:
             amt = Decimal(rnd.randint(20000, 500000)) / 100
             desc, cat = f"{rnd.choice(INCOME[lang])} {rnd.choice(PEOPLE)}", "income"
-        elif r < 0.2 and kind == "card":
+        elif r < 0.08 and kind == "card":
             amt = Decimal(rnd.randint(100, 9000)) / 100
             desc, cat = f"{INCOME[lang][2]} {rnd.choice(MERCHANTS)}", "refund"
         elif r < 0.25:
@@ -296,8 +296,9 @@ def _num(v: Decimal, seps: tuple[str, str]) -> str:
     return thousands.join(groups) + dec + frac
 
 
-def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True, credit_mark: bool = False) -> str:
-    """An amount as printed; `signed` False prints the magnitude (debit/credit columns)."""
+def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True) -> str:
+    """An amount as the document shows it (`v` already in the document's own sign view); `signed` False prints
+    the magnitude (debit/credit columns). A card issuer writing DR/CR marks only credits: '25.00 CR'."""
     o = st.opt
     body = _num(v, NUM[o["num"]])
     if o["symbol"]:
@@ -305,11 +306,11 @@ def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True, credit_mar
         body = f"{sym}{body}" if st.lang == "en" or len(sym) > 1 else f"{body} {sym}"
     if not signed:
         return body
+    if o["neg"] == "drcr" and st.kind == "card" and o["card_issuer_view"]:
+        return f"{body} CR" if v < 0 else body
     if v < 0:
         return {"minus": f"-{body}", "trailing": f"{body}-", "parens": f"({body})", "drcr": f"{body} DR"}[o["neg"]]
-    if credit_mark or o["neg"] == "drcr":
-        return f"{body} CR"
-    return body
+    return f"{body} CR" if o["neg"] == "drcr" else body
 
 
 def _fmt_date(st: RandomStatement, d: date, fmt: str | None = None) -> str:
@@ -446,7 +447,7 @@ def _render(st: RandomStatement) -> bytes:
     def money_cells(r: Row) -> dict:
         v = shown(r.amount)
         if o["amount_style"] == "signed":
-            return {"amount": _fmt_amount(st, v, credit_mark=card and issuer and v < 0 and o["neg"] != "minus")}
+            return {"amount": _fmt_amount(st, v)}
         charge = r.amount < 0
         return {"debit" if charge else "credit": _fmt_amount(st, r.amount, signed=False)}
 
