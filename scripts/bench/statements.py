@@ -196,18 +196,6 @@ def table(title: str, ours: dict[str, Tally], theirs: dict[str, Tally] | None = 
         print(line)
 
 
-def pdf_pages(data: bytes) -> int:
-    import pypdfium2 as pdfium
-
-    if not data.startswith(b"%PDF"):
-        return 1
-    doc = pdfium.PdfDocument(data)
-    try:
-        return len(doc)
-    finally:
-        doc.close()
-
-
 def run_scored(pipeline: Pipeline, docs: list[tuple[list[str], bytes, dict]]) -> dict[str, corpus.Tally]:
     """Each doc (its groups, bytes, expected) through the pipeline, scored with the corpus scorer."""
     tallies: dict[str, corpus.Tally] = defaultdict(corpus.Tally)

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .generate import scan_pdf as _scan_pdf
+from .layouts import group
+
 CENT = Decimal("0.01")
 LANGS = ("en", "de", "fr", "es", "it", "nl", "pt")
 
@@ -286,14 +289,7 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
 
 # ------------------------------------------------------------------ formatting
 def _num(v: Decimal, seps: tuple[str, str]) -> str:
-    thousands, dec = seps
-    whole, frac = f"{abs(v):.2f}".split(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return thousands.join(groups) + dec + frac
+    return group(v, *seps)
 
 
 def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True) -> str:
@@ -583,29 +579,8 @@ def _render(st: RandomStatement) -> bytes:
 
 # ------------------------------------------------------------------ scans
 def scan_pdf(pdf: bytes, seed: int = 0) -> bytes:
-    """Rasterise like a scanner (150-200 dpi, rotation up to 1.5 degrees, noise, JPEG pages, no text layer)."""
-    import numpy as np
-    import pypdfium2 as pdfium
-    from PIL import Image, ImageFilter
-
-    rnd = random.Random(f"random-scan-{seed}")
-    dpi = rnd.choice([150, 170, 200])
-    doc = pdfium.PdfDocument(pdf)
-    pages = []
-    try:
-        for page in doc:
-            img = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-            img = img.rotate(rnd.uniform(-1.5, 1.5), resample=Image.BICUBIC, expand=False, fillcolor=255)
-            arr = np.asarray(img, dtype=np.int16) + np.random.default_rng(rnd.randint(0, 2**31)).normal(0, rnd.uniform(4, 12), (img.height, img.width))
-            img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
-            if rnd.random() < 0.5:
-                img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.2, 0.6)))
-            pages.append(img)
-    finally:
-        doc.close()
-    out = io.BytesIO()
-    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=80)
-    return out.getvalue()
+    """A scan of `pdf`: 150-200 dpi, slight rotation, noise, JPEG pages, no text layer (the scanner of synth/)."""
+    return _scan_pdf(pdf, seed=seed)
 
 
 def feature_names() -> list[str]:
