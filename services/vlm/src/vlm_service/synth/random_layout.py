@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .generate import scan_pdf as _scan_pdf
+from .layouts import group
+
 CENT = Decimal("0.01")
 LANGS = ("en", "de", "fr", "es", "it", "nl", "pt")
 
@@ -222,7 +225,7 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
     days = sorted(rnd.randint(0, (end - start).days) for _ in range(n))
 
     # amounts, holder's view
-    opening = Decimal(rnd.randint(50, 900000)) / 100 if kind == "bank" else -Decimal(rnd.randint(0, 400000)) / 100
+    opening = Decimal(rnd.randint(50000, 2500000)) / 100 if kind == "bank" else -Decimal(rnd.randint(0, 400000)) / 100
     rows, bal = [], opening
     pays = {rnd.randrange(n)} if kind == "card" else set()
     for i, d in enumerate(days):
@@ -234,14 +237,14 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
         elif kind == "bank" and r < 0.15:
             amt = Decimal(rnd.randint(20000, 500000)) / 100
             desc, cat = f"{rnd.choice(INCOME[lang])} {rnd.choice(PEOPLE)}", "income"
-        elif r < 0.2 and kind == "card":
+        elif r < 0.08 and kind == "card":
             amt = Decimal(rnd.randint(100, 9000)) / 100
             desc, cat = f"{INCOME[lang][2]} {rnd.choice(MERCHANTS)}", "refund"
         elif r < 0.25:
             amt = -Decimal(rnd.randint(100, 3000)) / 100
             desc, cat = FEES[lang], "fee"
         else:
-            amt = -Decimal(rnd.choice([rnd.randint(100, 20000), rnd.randint(100, 20000), rnd.randint(20000, 250000)])) / 100
+            amt = -Decimal(rnd.choice([rnd.randint(100, 8000), rnd.randint(100, 25000), rnd.randint(25000, 150000)])) / 100
             desc, cat = f"{rnd.choice(SPEND[lang])} {rnd.choice(MERCHANTS)}", "spend"
         amt = amt.quantize(CENT)
         bal += amt
@@ -286,18 +289,12 @@ def make(seed: int, kind: str | None = None, lang: str | None = None) -> RandomS
 
 # ------------------------------------------------------------------ formatting
 def _num(v: Decimal, seps: tuple[str, str]) -> str:
-    thousands, dec = seps
-    whole, frac = f"{abs(v):.2f}".split(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return thousands.join(groups) + dec + frac
+    return group(v, *seps)
 
 
-def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True, credit_mark: bool = False) -> str:
-    """An amount as printed; `signed` False prints the magnitude (debit/credit columns)."""
+def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True) -> str:
+    """An amount as the document shows it (`v` already in the document's own sign view); `signed` False prints
+    the magnitude (debit/credit columns). A card issuer writing DR/CR marks only credits: '25.00 CR'."""
     o = st.opt
     body = _num(v, NUM[o["num"]])
     if o["symbol"]:
@@ -305,11 +302,11 @@ def _fmt_amount(st: RandomStatement, v: Decimal, signed: bool = True, credit_mar
         body = f"{sym}{body}" if st.lang == "en" or len(sym) > 1 else f"{body} {sym}"
     if not signed:
         return body
+    if o["neg"] == "drcr" and st.kind == "card" and o["card_issuer_view"]:
+        return f"{body} CR" if v < 0 else body
     if v < 0:
         return {"minus": f"-{body}", "trailing": f"{body}-", "parens": f"({body})", "drcr": f"{body} DR"}[o["neg"]]
-    if credit_mark or o["neg"] == "drcr":
-        return f"{body} CR"
-    return body
+    return f"{body} CR" if o["neg"] == "drcr" else body
 
 
 def _fmt_date(st: RandomStatement, d: date, fmt: str | None = None) -> str:
@@ -446,7 +443,7 @@ def _render(st: RandomStatement) -> bytes:
     def money_cells(r: Row) -> dict:
         v = shown(r.amount)
         if o["amount_style"] == "signed":
-            return {"amount": _fmt_amount(st, v, credit_mark=card and issuer and v < 0 and o["neg"] != "minus")}
+            return {"amount": _fmt_amount(st, v)}
         charge = r.amount < 0
         return {"debit" if charge else "credit": _fmt_amount(st, r.amount, signed=False)}
 
@@ -582,29 +579,8 @@ def _render(st: RandomStatement) -> bytes:
 
 # ------------------------------------------------------------------ scans
 def scan_pdf(pdf: bytes, seed: int = 0) -> bytes:
-    """Rasterise like a scanner (150-200 dpi, rotation up to 1.5 degrees, noise, JPEG pages, no text layer)."""
-    import numpy as np
-    import pypdfium2 as pdfium
-    from PIL import Image, ImageFilter
-
-    rnd = random.Random(f"random-scan-{seed}")
-    dpi = rnd.choice([150, 170, 200])
-    doc = pdfium.PdfDocument(pdf)
-    pages = []
-    try:
-        for page in doc:
-            img = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-            img = img.rotate(rnd.uniform(-1.5, 1.5), resample=Image.BICUBIC, expand=False, fillcolor=255)
-            arr = np.asarray(img, dtype=np.int16) + np.random.default_rng(rnd.randint(0, 2**31)).normal(0, rnd.uniform(4, 12), (img.height, img.width))
-            img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
-            if rnd.random() < 0.5:
-                img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.2, 0.6)))
-            pages.append(img)
-    finally:
-        doc.close()
-    out = io.BytesIO()
-    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=80)
-    return out.getvalue()
+    """A scan of `pdf`: 150-200 dpi, slight rotation, noise, JPEG pages, no text layer (the scanner of synth/)."""
+    return _scan_pdf(pdf, seed=seed)
 
 
 def feature_names() -> list[str]:
