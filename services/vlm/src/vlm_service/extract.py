@@ -297,8 +297,12 @@ def confidence(ex: Extraction) -> float:
 
 
 def account_kind(parsed: Parsed) -> str:
-    """`card` when the statement speaks of a card account (two distinct card phrases), else `bank`."""
-    return "card" if len(parsed.card_words) >= 2 else "bank"
+    """`card` when the statement speaks of a card account (a credit limit, a minimum payment, a
+    credit card; or two brand words), else `bank`."""
+    from .layout import WEAK_CARD_WORDS
+
+    strong = parsed.card_words - WEAK_CARD_WORDS
+    return "card" if strong or len(parsed.card_words) >= 2 else "bank"
 
 
 CREDIT_WORDS_RE = re.compile(

@@ -57,13 +57,15 @@ CLOSING_RE = re.compile("(%s)" % _labels(
     "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
     "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter",
     "statement balance", "neuer kontostand", "saldo final", "saldo actual", "nuevo saldo", "saldo finale",
-    "eindsaldo", "nieuw saldo", "saldo atual"), re.I)
+    "eindsaldo", "nieuw saldo", "saldo atual", "novo saldo", "saldo nuevo", "nuovo saldo"), re.I)
 CARD_RE = re.compile("(%s)" % _labels(
     "credit card", "card account", "card number", "minimum payment", "minimum amount due", "minimum due",
     "payment due", "credit limit", "available credit", "kreditkarte", "mindestbetrag", "kreditrahmen",
     "carte de crédit", "paiement minimum", "tarjeta de crédito", "pago mínimo", "límite de crédito",
     "carta di credito", "pagamento minimo", "creditcard", "minimaal te betalen", "cartão de crédito",
-    "pagamento mínimo", "limite de crédito", "visa", "mastercard", "american express"), re.I)
+    "pagamento mínimo", "limite de crédito", "limite di credito", "kreditlimit", "credit line",
+    "visa", "mastercard", "american express"), re.I)
+WEAK_CARD_WORDS = {"visa", "mastercard", "american express", "card number"}
 STATEMENT_DATE_RE = re.compile("(%s)" % _labels(
     "statement date", "date of statement", "closing date", "statement closing date", "as of", "as at",
     "auszugsdatum", "erstellt am", "stichtag", "date du relevé", "date d'arrêté", "arrêté au",
