@@ -380,6 +380,8 @@ def extract(pages: list[Page], opts: Options) -> Extraction:
             break  # the header reading reconciles against printed balances: nothing can beat it
     _, ex, reading = best
     kind = account_kind(reading.parsed)
+    if ex.reading["balance_sign"] == "negated" and score(ex)[1]:
+        kind = "card"  # it reconciles only with its printed balances read as owed: a credit account
     flipped, kind = orient(ex, kind)
     ex.statement["kind"] = kind
     ex.reading["kind"] = kind

@@ -230,11 +230,9 @@ def _analyse(page: Page, lh: float) -> list[_LineInfo]:
 def _date_columns(infos: list[_LineInfo], lh: float) -> list[tuple[float, float]]:
     """x-ranges of date columns: the x0 shared by most lines with a date followed by money, and
     any other as strong (a page printing two tables side by side), left to right."""
-    values = []
-    for n, info in enumerate(infos):
-        for d in info.dates:
-            if not d.ambiguous and info.cells:
-                values.append((d.x0, n))
+    values = [(d.x0, n) for n, info in enumerate(infos) for d in info.dates if not d.ambiguous and info.cells]
+    if not values:  # `01.02` reads as a date and as an amount: only when no other date column shows
+        values = [(d.x0, n) for n, info in enumerate(infos) for d in info.dates if len(info.cells) > 1]
     if not values:
         return []
     groups = [(len({n for _, n in g}), g) for g in _cluster(values, 1.0 * lh)]

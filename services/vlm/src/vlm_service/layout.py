@@ -26,7 +26,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
                     "merchant", "activity", "détail", "detail"),
     "debit": ("debit", "debits", "withdrawal", "withdrawals", "paid out", "money out", "out",
               "payments", "soll", "lastschrift", "débit", "debit (€)", "charges", "dr", "cargo", "cargos",
-            "addebiti", "uscite", "af", "débito", "debito", "saídas"),
+            "addebiti", "uscite", "af", "débito", "debito", "saídas", "belastung", "ausgang"),
     "credit": ("credit", "credits", "deposit", "deposits", "paid in", "money in", "in", "receipts",
                "haben", "gutschrift", "crédit", "cr", "abono", "abonos", "accrediti", "entrate", "bij",
                "crédito", "credito", "entradas"),
@@ -52,7 +52,8 @@ OPENING_RE = re.compile("(%s)" % _labels(
     "last month's balance", "last months balance", "balance from previous statement", "balance forward",
     "previous statement balance", "balance from last statement", "previous account balance",
     "alter kontostand", "saldo anterior", "saldo inicial", "saldo iniziale", "saldo precedente",
-    "beginsaldo", "vorig saldo", "oud saldo", "saldo inicial"), re.I)
+    "beginsaldo", "vorig saldo", "oud saldo", "saldo inicial", "saldo vormonat", "saldo letzte abrechnung",
+    "letzter saldo", "solde reporté", "saldo riportato"), re.I)
 CLOSING_RE = re.compile("(%s)" % _labels(
     "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
     "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter",
