@@ -350,14 +350,20 @@ def readings(pages: list[Page]):
     parsed = parse_document(pages)
     if parsed.table_found:
         yield Reading("header", parsed)
-    table = read_tables(pages)
+    cache: dict = {}
+    table = read_tables(pages, cache=cache)
     geo = []
     if table.multi_date:  # several date columns: one table with several dates per row, or side by side
-        geo = geometry_readings(read_tables(pages, merge_dates=True), parsed)
+        geo = geometry_readings(read_tables(pages, merge_dates=True, cache=cache), parsed)
         yield from geo
     more = geometry_readings(table, parsed)
     yield from more
     geo += more
+    sectioned = read_tables(pages, merge_dates=True, sections=True, cache=cache)
+    if sectioned.sectioned:  # deposits, withdrawals and checks printed as separate small tables
+        more = geometry_readings(sectioned, parsed)
+        yield from more
+        geo += more
     if not parsed.table_found and not geo:
         yield Reading("header", parsed)
 

@@ -98,6 +98,7 @@ class GeoTable:
     columns: list[GeoColumn] = field(default_factory=list)
     rows: list[GeoRow] = field(default_factory=list)
     has_date2: bool = False
+    sectioned: bool = False  # read section by section (deposits, withdrawals, checks)
     ended: bool = False  # an end-of-transactions marker was read: nothing after it is a row
     multi_date: bool = False  # a page showed several date columns (one table, or tables side by side)
 
@@ -227,17 +228,19 @@ def _analyse(page: Page, lh: float) -> list[_LineInfo]:
     return out
 
 
-def _date_columns(infos: list[_LineInfo], lh: float) -> list[tuple[float, float]]:
+def _date_columns(infos: list[_LineInfo], lh: float, min_top: int = 2) -> list[tuple[float, float]]:
     """x-ranges of date columns: the x0 shared by most lines with a date followed by money, and
     any other as strong (a page printing two tables side by side), left to right."""
-    values = [(d.x0, n) for n, info in enumerate(infos) for d in info.dates if not d.ambiguous and info.cells]
+    # a balance line (`Beginning balance on May 3, 2003  7,126.11`) is not a row: it does not vote
+    votes = [n for n, info in enumerate(infos) if info.cells and not _balance_label(info.line.text)]
+    values = [(d.x0, n) for n in votes for d in infos[n].dates if not d.ambiguous]
     if not values:  # `01.02` reads as a date and as an amount: only when no other date column shows
-        values = [(d.x0, n) for n, info in enumerate(infos) for d in info.dates if len(info.cells) > 1]
+        values = [(d.x0, n) for n in votes for d in infos[n].dates if len(infos[n].cells) > 1]
     if not values:
         return []
     groups = [(len({n for _, n in g}), g) for g in _cluster(values, 1.0 * lh)]
     top = max(k for k, _ in groups)
-    if top < 2:
+    if top < min_top:
         return []
     out = [g for k, g in groups if k == top or (k >= 3 and k >= 0.5 * top)]
     ranges = sorted((min(x for x, _ in g), max(x for x, _ in g)) for g in out)
@@ -380,12 +383,45 @@ def _secondary_date(infos: list[_LineInfo], dcol, lh: float) -> bool:
     return False
 
 
-def read_tables(pages: list[Page], merge_dates: bool = False) -> GeoTable:
+DEBIT_SECTION_RE = re.compile(
+    r"\b(withdrawals?|debits?|checks? paid|cheques?|purchases|charges|fees|belastungen|abbuchungen|lastschriften|"
+    r"ausgänge|débits|retraits|cargos|retiros|prelievi|addebiti|uscite|afschrijvingen|débitos|saídas)\b", re.I)
+CREDIT_SECTION_RE = re.compile(
+    r"\b(deposits?|credits?|credited|refunds|gutschriften|eingänge|crédits|dépôts|versements|abonos|ingresos|"
+    r"accrediti|versamenti|entrate|bijschrijvingen|créditos|depósitos|entradas)\b", re.I)
+
+
+def _sections(infos: list[_LineInfo]) -> list[tuple[int, int]]:
+    """Line ranges of a page cut after each total line (`Total Deposits ...`): a statement printed
+    in sections (deposits, withdrawals, checks) has one small table per section."""
+    out, start = [], 0
+    for n, info in enumerate(infos):
+        if SUMMARY_RE.match(info.line.text) and not any(d for d in info.dates if not d.ambiguous):
+            out.append((start, n + 1))
+            start = n + 1
+    out.append((start, len(infos)))
+    return [r for r in out if r[1] > r[0]]
+
+
+def _section_sign(infos: list[_LineInfo]) -> int:
+    """+1 / -1 when the title above a section's first row names credits or debits, else 0."""
+    first = next((n for n, info in enumerate(infos) if info.cells and any(not d.ambiguous for d in info.dates)), None)
+    if first is None:
+        return 0
+    title = " ".join(info.line.text for info in infos[max(0, first - 3):first])
+    debit, credit = bool(DEBIT_SECTION_RE.search(title)), bool(CREDIT_SECTION_RE.search(title))
+    return -1 if debit and not credit else (1 if credit and not debit else 0)
+
+
+def read_tables(pages: list[Page], merge_dates: bool = False, sections: bool = False,
+                cache: dict | None = None) -> GeoTable:
     """All table rows of a document, found from geometry. Columns are kept relative to their
     date column, so side-by-side tables and pages that shift the table line up; a page with too
     few rows to find its own columns uses the previous page's. Several date columns on a page
     are read as tables side by side, or with `merge_dates` as one table whose rows carry several
-    dates (the transaction date is the first column not headed as a value or posting date)."""
+    dates (the transaction date is the first column not headed as a value or posting date). With
+    `sections`, each section of a page (cut at total lines) is its own small table, its columns
+    counted from the right and its unsigned amounts signed by its title (withdrawals, deposits)."""
     table = GeoTable()
     rel_cols: list[GeoColumn] | None = None
     dcol = None
@@ -393,30 +429,47 @@ def read_tables(pages: list[Page], merge_dates: bool = False) -> GeoTable:
         if table.ended:
             break
         lh = page.line_height
-        infos = _analyse(page, lh)
-        dcols = _date_columns(infos, lh)
-        others: list = []
-        if len(dcols) > 1:
-            table.multi_date = True
-            if merge_dates:
-                primary = next((d for d in dcols if not _secondary_date(infos, d, lh)), dcols[0])
-                others = [d for d in dcols if d != primary]
-                dcols = [primary]
-        if not dcols and dcol is not None and rel_cols:
-            dcols = [dcol]
-        for k, this in enumerate(dcols):
-            x_max = dcols[k + 1][0] - 0.5 * lh if k + 1 < len(dcols) else float("inf")
-            region = _region(infos, x_max) if x_max != float("inf") else infos
-            cols = find_columns(region, this, lh)
-            if not cols and rel_cols:
-                cols = [GeoColumn(c.x0 + this[0], c.x1 + this[0], c.right + this[0], c.hint) for c in rel_cols]
-            if not cols:
-                continue
-            dcol = this
-            _read_page(page, region, cols, this, lh, table, x_max, others)
-            rel_cols = [GeoColumn(c.x0 - this[0], c.x1 - this[0], c.right - this[0], c.hint) for c in cols]
-            for col in rel_cols:
-                _merge_column(table, col, lh)
+        if cache is not None and page.number in cache:
+            page_infos = cache[page.number]
+        else:
+            page_infos = _analyse(page, lh)
+            if cache is not None:
+                cache[page.number] = page_infos
+        parts = _sections(page_infos) if sections else [(0, len(page_infos))]
+        dated_parts = [r for r in parts if any(i.cells and any(not d.ambiguous for d in i.dates)
+                                               for i in page_infos[r[0]:r[1]])]
+        if sections and len(dated_parts) > 1:
+            table.sectioned = True
+        for a, b in parts:
+            infos = page_infos[a:b]
+            sign = _section_sign(infos) if sections else 0
+            dcols = _date_columns(infos, lh, min_top=1 if sections else 2)
+            others: list = []
+            if len(dcols) > 1:
+                table.multi_date = True
+                if merge_dates:
+                    primary = next((d for d in dcols if not _secondary_date(infos, d, lh)), dcols[0])
+                    others = [d for d in dcols if d != primary]
+                    dcols = [primary]
+            if not dcols and dcol is not None and rel_cols and not sections:
+                dcols = [dcol]
+            for k, this in enumerate(dcols):
+                x_max = dcols[k + 1][0] - 0.5 * lh if k + 1 < len(dcols) else float("inf")
+                region = _region(infos, x_max) if x_max != float("inf") else infos
+                cols = find_columns(region, this, lh)
+                if not cols and rel_cols and not sections:
+                    cols = [GeoColumn(c.x0 + this[0], c.x1 + this[0], c.right + this[0], c.hint) for c in rel_cols]
+                if not cols:
+                    continue
+                dcol = this
+                _read_page(page, region, cols, this, lh, table, x_max, others, by_rank=sections,
+                           sign=sign if len(cols) == 1 else 0)
+                if sections:  # columns counted from the right: the sections' amount columns line up
+                    rel_cols = [GeoColumn(0, 0, 10000 - 100 * (len(cols) - 1 - n), c.hint) for n, c in enumerate(cols)]
+                else:
+                    rel_cols = [GeoColumn(c.x0 - this[0], c.x1 - this[0], c.right - this[0], c.hint) for c in cols]
+                for col in rel_cols:
+                    _merge_column(table, col, lh)
     table.columns.sort(key=lambda c: c.right)
     for row in table.rows:  # cells were keyed by their column's right edge, relative to the date column
         row.cells = {_nearest(table.columns, right): m for right, m in row.cells.items()}
@@ -442,7 +495,8 @@ def _same(a: list[GeoColumn], b: list[GeoColumn], lh: float) -> bool:
 
 
 def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, lh: float,
-               table: GeoTable, x_max: float = float("inf"), others: list | None = None) -> None:
+               table: GeoTable, x_max: float = float("inf"), others: list | None = None,
+               by_rank: bool = False, sign: int = 0) -> None:
     dated = [n for n, info in enumerate(infos) if _row_date(info, dcol, lh) is not None
              and any(_column_of(c, cols, lh) is not None for c in info.cells)]
     if not dated:
@@ -479,8 +533,10 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
         info = infos[n]
         if infos[start].line.top - info.line.bottom > 2.5 * lh:
             break
-        if any(_column_of(c, cols, lh) is not None for c in info.cells if c.x0 >= left):
-            start = n
+        text = info.line.text
+        if any(_column_of(c, cols, lh) is not None for c in info.cells if c.x0 >= left) \
+                and _balance_label(text) and not _closing_label(text):
+            start = n  # a brought-forward balance just above the first row
     for n in range(start, len(infos)):
         info = infos[n]
         line = info.line
@@ -498,7 +554,10 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             k = _column_of(c, cols, lh)
             if k is None or k in cells:
                 continue
-            cells[cols[k].right - dcol[0]] = c.money
+            money = c.money
+            if sign and not money.marker:  # a section's title says which way its amounts go
+                money = Money(money.value * sign, True, "neg" if sign < 0 else "plus")
+            cells[10000 - 100 * (len(cols) - 1 - k) if by_rank else cols[k].right - dcol[0]] = money
             used.update(range(c.i, c.j))
         d2 = None
         skip = set(range(d.i, d.j)) if d else set()

@@ -58,7 +58,8 @@ CLOSING_RE = re.compile("(%s)" % _labels(
     "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
     "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter",
     "statement balance", "neuer kontostand", "saldo final", "saldo actual", "nuevo saldo", "saldo finale",
-    "eindsaldo", "nieuw saldo", "saldo atual", "novo saldo", "saldo nuevo", "nuovo saldo"), re.I)
+    "eindsaldo", "nieuw saldo", "saldo atual", "novo saldo", "saldo nuevo", "nuovo saldo",
+    "total amount due", "total due", "amount owed", "montant total dû", "gesamtbetrag fällig"), re.I)
 CARD_RE = re.compile("(%s)" % _labels(
     "credit card", "card account", "card number", "minimum payment", "minimum amount due", "minimum due",
     "payment due", "credit limit", "available credit", "kreditkarte", "mindestbetrag", "kreditrahmen",
@@ -340,6 +341,11 @@ def _bank_name(line: Line, lh: float) -> str:
     return clean_description(" ".join(t.text for t in out))
 
 
+def _without_dates(text: str) -> str:
+    """`on May 3, 2003` -> `on `: what is left of a label's text once its dates are gone."""
+    return DATE_RE.sub(" ", text)
+
+
 def _value_below(line: Line, label: list[Token], lh: float) -> Money | None:
     """An amount printed under a label (`Opening balance` above `1,234.56`), starting in its span."""
     x0, x1 = label[0].x0 - lh, label[-1].x1 + 12 * lh
@@ -404,8 +410,9 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                         continue
                     if attr == "closing" and "carried" in m.group(0).lower():
                         continue
-                    money = find_money(seg_text[m.end():])
-                    if money is None and not re.search(r"\d", seg_text[m.end():]):
+                    rest = seg_text[m.end():]
+                    money = find_money(rest)
+                    if money is None and not re.search(r"\d", _without_dates(rest)):
                         # the value in the next cell of the line, or under the label on the next line
                         nxt = segs[k + 1] if k + 1 < len(segs) else ""
                         money = parse_money(nxt) if nxt else None
