@@ -280,3 +280,28 @@ def test_random_layout_text_statements_read_and_reconcile():
     row = tally.row()
     assert row["f1"] >= 0.95, row
     assert row["silent_wrong"] <= 2, row  # a wrong statement is flagged, almost always
+
+
+def test_statement_printed_in_sections_signed_by_their_titles():
+    rows = [
+        [(40, "Beginning Balance on May 3, 2003"), (540, R("$1,000.00"))],
+        [(40, "Ending Balance on June 5, 2003"), (540, R("$1,150.00"))],
+        [],
+        [(40, "Deposits & Other Credits")],
+        [(40, "Description"), (380, "Date"), (540, R("Amount"))],
+        [(40, "Deposit Ref 1300"), (380, "05-15"), (540, R("$400.00"))],
+        [(40, "Total Deposits & Other Credits"), (540, R("$400.00"))],
+        [(40, "ATM Withdrawals & Debits")],
+        [(40, "Description"), (320, "Tran Date"), (540, R("Amount"))],
+        [(40, "ATM Main St"), (320, "05-18"), (540, R("$20.00"))],
+        [(40, "Total ATM Withdrawals & Debits"), (540, R("$20.00"))],
+        [(40, "Checks Paid")],
+        [(40, "Date Paid"), (140, "Check Number"), (260, R("Amount"))],
+        [(40, "05-12"), (140, "1001"), (260, R("75.00"))],
+        [(40, "05-24"), (140, "1003"), (260, R("155.00"))],
+        [(40, "Total Checks Paid"), (260, R("$230.00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert sorted((t.date.isoformat()[5:], str(t.amount)) for t in ex.txns) == [
+        ("05-12", "-75.00"), ("05-15", "400.00"), ("05-18", "-20.00"), ("05-24", "-155.00")]
+    assert ex.opening == D("1000.00") and ex.closing == D("1150.00") and ex.reading["reconciled"]
