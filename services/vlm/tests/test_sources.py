@@ -132,6 +132,7 @@ def test_vlm_rows_that_reconcile_replace_the_page():
     assert vlm.words and stmt.transactions[0].description.split()[0] in vlm.words[0]  # words in the prompt
     assert result["vlm"]["used"] and result["page_info"][0]["source"] == "vlm"
     assert result["checks"]["reconciled"] and all(t["source"] == "vlm" for t in result["transactions"])
+    assert all(t["bbox"] and t["bbox"][1] > 150 for t in result["transactions"])  # located on the page
     assert "vlm_fallback_used" in [p["code"] for p in result["checks"]["problems"]]
 
 

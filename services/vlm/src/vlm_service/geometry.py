@@ -327,12 +327,11 @@ def _column_of(cell: MoneyHit, cols: list[GeoColumn], lh: float) -> int | None:
     return best
 
 
-def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dcol, lh: float):
+def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dcol, lh: float) -> None:
     """Label columns from header words on the few lines above the first row (hints only)."""
     from .layout import _segments
 
     top = infos[first].line.top
-    date2 = None
     for info in reversed(infos[max(0, first - 4):first]):
         if top - info.line.bottom > 5 * lh:
             break
@@ -350,7 +349,6 @@ def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dco
                         break
         if any(c.hint for c in cols):
             break
-    return date2
 
 
 def _region(infos: list[_LineInfo], x_max: float) -> list[_LineInfo]:
@@ -719,3 +717,20 @@ def _union(a: list[float] | None, b: list[float]) -> list[float]:
     if a is None:
         return b
     return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+
+
+def locate_amounts(page: Page, amounts: list) -> list[list[float] | None]:
+    """Where rows read elsewhere (the VLM) stand on the page: the box of the first unused line
+    printing each amount (sign aside), or None when no line does."""
+    lh = page.line_height
+    lines = [(ln, {abs(c.money.value) for c in money_cells(ln.tokens, lh)}) for ln in page.lines]
+    used: set[int] = set()
+    out: list[list[float] | None] = []
+    for amount in amounts:
+        hit = next((k for k, (ln, values) in enumerate(lines) if k not in used and abs(amount) in values), None)
+        if hit is None:
+            out.append(None)
+            continue
+        used.add(hit)
+        out.append(_bbox(lines[hit][0].tokens))
+    return out

@@ -14,6 +14,7 @@ from kit.metrics import observe
 from .checks import Txn, problem, reconciles, reconciles_better
 from .document import Document, Limits, needs_ocr
 from .extract import Extraction, Options, confidence, extract, mask_text, result_json, score
+from .geometry import locate_amounts
 from .ocr import ocr_page
 from .settings import Settings
 from .textquality import assess
@@ -197,8 +198,10 @@ class Pipeline:
                 continue
             old = [t for t in ex.txns if t.page == page]
             before = self._balance_before(ex, page)
-            new = [Txn(r.date, r.description, r.amount, r.balance, page, i + 1, 0.7, source="vlm")
-                   for i, r in enumerate(rows)]
+            boxes = locate_amounts(pages[page - 1], [r.amount for r in rows]) if 0 < page <= len(pages) \
+                else [None] * len(rows)
+            new = [Txn(r.date, r.description, r.amount, r.balance, page, i + 1, 0.7, source="vlm", bbox=box)
+                   for i, (r, box) in enumerate(zip(rows, boxes))]
             candidate = [t for t in ex.txns if t.page < page] + new + [t for t in ex.txns if t.page > page]
             if reconciles(new, before) and reconciles_better(old, new, before) and \
                     self._totals_hold(ex, candidate):

@@ -9,15 +9,6 @@ from dataclasses import dataclass
 from .geometry import GeoTable
 from .layout import Parsed, RawRow
 
-# Column kinds, left to right, for a table with K amount columns (rightmost columns decide).
-KIND_SETS: dict[int, list[tuple[str | None, ...]]] = {
-    1: [("amount",)],
-    2: [("amount", "balance"), ("debit", "credit"), ("credit", "debit")],
-    3: [("debit", "credit", "balance"), ("credit", "debit", "balance"), ("amount", None, "balance"),
-        (None, "amount", "balance")],
-}
-
-
 MAX_HYPOTHESES = 16
 
 
