@@ -132,7 +132,7 @@ def dates_in(tokens: list[Token]) -> list[DateHit]:
                     rest = part[len(part) - (pos - end):]
                     glued = rest[:1].isalpha() and (m.group("c") or m.group("iy")) is not None  # OCR: `09/12/24Paiement`
                     if rest in ("", ".", ",") or glued or (rest.startswith("/") and DATE_START_RE.match(rest[1:])) \
-                            or re.fullmatch(r"[/.\-]\d{1,3}", rest):  # a year cut short
+                            or re.fullmatch(r"[/.\-]\d{0,3}", rest):  # a year cut short
                         # the date ends at a token boundary, or a second date follows (`04.01./05.01.`)
                         raw = _raw_from_match(m)
                         if raw is not None and _plausible(raw):

@@ -20,7 +20,7 @@ MONTHS = {
     "juni": 6, "juli": 7, "okt": 10, "oktober": 10, "dez": 12, "dezember": 12,
     # French
     "janv": 1, "janvier": 1, "févr": 2, "fevr": 2, "février": 2, "fevrier": 2, "mars": 3, "avr": 4,
-    "avril": 4, "juin": 6, "juil": 7, "juillet": 7, "août": 8, "aout": 8, "déc": 12, "décembre": 12,
+    "avril": 4, "juin": 6, "juil": 7, "juillet": 7, "août": 8, "aout": 8, "aoû": 8, "aou": 8, "fév": 2, "fev": 2, "déc": 12, "décembre": 12,
     "decembre": 12, "octobre": 10, "septembre": 9, "novembre": 11,
     # Spanish, Italian, Dutch, Portuguese (abbreviations that are English words, like pt "out", left out)
     "enero": 1, "ene": 1, "febrero": 2, "marzo": 3, "abril": 4, "abr": 4, "mayo": 5, "junio": 6, "julio": 7,
@@ -32,7 +32,9 @@ MONTHS = {
     # OCR reads O as 0
     "0ct": 10, "0ctober": 10, "0kt": 10, "n0v": 11, "n0vember": 11,
 }
+MONTHS["out"] = 10  # Portuguese outubro; an English word, so only after a day (`02 out`), never before one
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_MONTH_ALT_LEADING = "|".join(sorted((re.escape(m) for m in MONTHS if m != "out"), key=len, reverse=True))
 
 CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR", "fr.": "CHF"}
 CURRENCY_CODES = ("GBP", "EUR", "USD", "CHF", "AUD", "CAD", "NZD", "JPY", "SEK", "NOK", "DKK", "PLN",
@@ -120,7 +122,7 @@ _ISO = r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
 _NUMERIC = r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})(?:[/.\-](?P<c>\d{4}|\d{2}))?\.?"
 _D_MON = (rf"(?P<dd>\d{{1,2}})(?:st|nd|rd|th|º)?\.?[\s\-]*(?:de\s+)?(?P<dm>{_MONTH_ALT})\.?"
           rf"(?:[\s\-,]*(?:de\s+)?(?P<dy>\d{{4}}|\d{{2}}(?!\d)))?")
-_MON_D = rf"(?P<mm>{_MONTH_ALT})\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
+_MON_D = rf"(?P<mm>{_MONTH_ALT_LEADING})\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
 DATE_RE = re.compile(rf"(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d])", re.I)
 DATE_START_RE = re.compile(rf"^\s*(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d,]|\.\d)", re.I)
 
