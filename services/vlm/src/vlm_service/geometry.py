@@ -177,7 +177,7 @@ class _LineInfo:
 _GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
 
 
-_DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?)(?=[A-Z])" % _MONTH_ALT, re.I)
+_DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
 _TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(\d{1,2}[/.\-]\d{1,2})")
 
 
