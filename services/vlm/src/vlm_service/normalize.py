@@ -215,8 +215,9 @@ def numeric_parts(raw: RawDate, order: str) -> tuple[int, int, int | None]:
 def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
             default_year: int | None = None) -> date | None:
     """A calendar date; a missing year comes from the statement period (across New Year), else
-    from `default_year`: an int, or an anchor date (the statement date) that the row may not
-    follow by more than a week (so `28 Dec` on a statement dated 13 Jan is last year's)."""
+    from `default_year`: an int, or an anchor date printed on the statement (its date, period,
+    due date), the row taking the year nearest to it (`28 Dec` on a statement dated 13 Jan is
+    last year's)."""
     day, month, year = numeric_parts(raw, order)
     if year is not None:
         try:
@@ -224,15 +225,17 @@ def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
         except ValueError:
             return None
     if isinstance(default_year, date) and not period:
-        anchor = default_year
-        for y in (anchor.year, anchor.year - 1):
+        anchor = default_year  # the year that puts the row nearest the date printed on the statement
+        best = None
+        for y in (anchor.year - 1, anchor.year, anchor.year + 1):
             try:
                 cand = date(y, month, day)
             except ValueError:
                 continue
-            if cand <= anchor + timedelta(days=7):
-                return cand
-        return None
+            key = abs((cand - anchor).days)
+            if best is None or key < best[0]:
+                best = (key, cand)
+        return best[1] if best else None
     years = []
     if period:
         years = sorted({period[0].year, period[1].year})
