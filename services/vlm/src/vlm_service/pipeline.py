@@ -24,8 +24,9 @@ from .words import Page
 logger = get_logger(__name__)
 
 TASKS = ("extract", "ask")
-# a text layer that does not reconcile is OCR'd again when its quality is below this (clean text
-# layers of real and generated statements score 0.92-1.0; OCR layers of scans lower)
+# a text layer that does not reconcile is OCR'd again when its figures (tokens with digits) read
+# this badly or worse (clean text layers of real and generated statements: 0.95-1.0; OCR layers of
+# scans confuse O/0, l/1 in their figures)
 SUSPECT_SCORE = 0.93
 DATE_ORDERS = ("DMY", "MDY", "YMD", "AUTO")
 
@@ -162,7 +163,7 @@ class Pipeline:
                         ex: Extraction) -> Extraction:
         """A text layer that does not reconcile and is not spotless (an OCR layer of a scan) is
         read again by OCR; the reading that reconciles better is kept."""
-        suspect = [k for k, p in enumerate(pages) if p.source == "text" and assess(p).score < SUSPECT_SCORE]
+        suspect = [k for k, p in enumerate(pages) if p.source == "text" and assess(p).figures < SUSPECT_SCORE]
         if not suspect:
             return ex
         again = list(pages)

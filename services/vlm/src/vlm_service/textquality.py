@@ -6,6 +6,7 @@ again; the result says which source each page was read from."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .words import Page
@@ -21,6 +22,7 @@ class Quality:
     score: float  # 0 (unreadable) .. 1 (clean)
     reason: str
     tokens: int
+    figures: float = 1.0  # the same over the tokens that carry digits (dates, amounts)
 
     @property
     def usable(self) -> bool:
@@ -37,15 +39,21 @@ def assess(page: Page) -> Quality:
     if bad_chars / max(1, chars) > 0.02:
         return Quality(round(1 - bad_chars / chars, 3), "garbled text layer (characters without a Unicode map)",
                        len(tokens))
-    junk = 0
+    junk = junk_figures = figures = 0
     for t in tokens:
+        bad = False
         if _CONFUSED.search(t):
-            junk += 1
+            bad = True
         elif len(t) == 1 and not t.isalnum() and t not in "&-+/€£$":
-            junk += 1  # stray marks (|, ~, ^) from an OCR of lines and specks
-        elif any(not ch.isalnum() and ch not in _OK_PUNCT for ch in t):
-            junk += 1
+            bad = True  # stray marks (|, ~, ^) from an OCR of lines and specks
+        elif any(unicodedata.category(ch)[0] not in "LNM" and ch not in _OK_PUNCT for ch in t):
+            bad = True  # letters, digits and combining marks (Thai, Lao, Devanagari vowel signs) are text
+        junk += bad
+        if any(ch.isdigit() for ch in t):
+            figures += 1
+            junk_figures += bad
     score = 1 - junk / len(tokens)
+    fig = round(1 - junk_figures / figures, 3) if figures else 1.0
     if score < 0.85:
-        return Quality(round(score, 3), "text layer looks like a poor OCR", len(tokens))
-    return Quality(round(score, 3), "clean text layer", len(tokens))
+        return Quality(round(score, 3), "text layer looks like a poor OCR", len(tokens), fig)
+    return Quality(round(score, 3), "clean text layer", len(tokens), fig)
