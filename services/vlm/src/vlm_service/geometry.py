@@ -596,7 +596,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
                 row.kind = "balance" if _balance_label(text) else "summary"
             table.rows.append(row)
             if row.kind == "transaction":
-                last_row, last_date = row, last_date
+                last_row = row
             else:
                 last_row = None
             last_bottom = line.bottom
@@ -702,10 +702,10 @@ def _outside(info: _LineInfo, bands: list[tuple[float, float]]) -> _LineInfo:
 
 def _closing_label(text: str) -> bool:
     """A closing balance (not a carried-forward one: the table goes on after that)."""
-    from .layout import CLOSING_RE
+    from .layout import CARRIED_RE, CLOSING_RE
 
     m = CLOSING_RE.search(text)
-    return bool(m) and not re.search(r"carried|c/f|reporter|übertrag|ubertrag", m.group(0), re.I)
+    return bool(m) and not CARRIED_RE.search(m.group(0))
 
 
 def _bbox(tokens: list[Token]) -> list[float]:

@@ -53,13 +53,16 @@ OPENING_RE = re.compile("(%s)" % _labels(
     "previous statement balance", "balance from last statement", "previous account balance",
     "alter kontostand", "saldo anterior", "saldo inicial", "saldo iniziale", "saldo precedente",
     "beginsaldo", "vorig saldo", "oud saldo", "saldo inicial", "saldo vormonat", "saldo letzte abrechnung",
-    "letzter saldo", "solde reporté", "saldo riportato"), re.I)
+    "letzter saldo", "solde reporté", "saldo riportato", "riporto", "transporte", "suma anterior",
+    "van vorige pagina"), re.I)
 CLOSING_RE = re.compile("(%s)" % _labels(
     "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
     "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter",
     "statement balance", "neuer kontostand", "saldo final", "saldo actual", "nuevo saldo", "saldo finale",
     "eindsaldo", "nieuw saldo", "saldo atual", "novo saldo", "saldo nuevo", "nuovo saldo",
-    "total amount due", "total due", "amount owed", "montant total dû", "gesamtbetrag fällig"), re.I)
+    "total amount due", "total due", "amount owed", "montant total dû", "gesamtbetrag fällig",
+    "da riportare", "a transportar", "suma y sigue", "naar volgende pagina"), re.I)
+CARRIED_RE = re.compile(r"carried|c/f|reporter|übertrag|ubertrag|riportare|transportar|sigue|volgende", re.I)
 CARD_RE = re.compile("(%s)" % _labels(
     "credit card", "card account", "card number", "minimum payment", "minimum amount due", "minimum due",
     "payment due", "credit limit", "available credit", "kreditkarte", "mindestbetrag", "kreditrahmen",
@@ -408,8 +411,8 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                     m = regex.search(seg_text)
                     if getattr(parsed, attr) is not None or not m:
                         continue
-                    if attr == "closing" and "carried" in m.group(0).lower():
-                        continue
+                    if attr == "closing" and CARRIED_RE.search(m.group(0)):
+                        continue  # a page's carried-forward balance, not the statement's closing one
                     rest = seg_text[m.end():]
                     money = find_money(rest)
                     if money is None and not re.search(r"\d", _without_dates(rest)):
