@@ -20,10 +20,10 @@ from .words import Line, Page, Token
 HINTS: dict[str, tuple[str, ...]] = {
     "debit": ("debit", "debits", "withdrawal", "withdrawals", "paidout", "moneyout", "out", "payments",
               "soll", "lastschrift", "belastung", "ausgang", "ausgaben", "débit", "débits", "debito",
-              "débito", "cargo", "cargos", "retiros", "uscite", "addebiti", "addebito", "af", "uitgaven",
+              "débito", "cargo", "cargos", "retiros", "uscite", "debe", "addebiti", "addebito", "af", "uitgaven",
               "debet", "saída", "saidas", "saídas", "charges", "purchases", "dr", "minus", "spent"),
     "credit": ("credit", "credits", "deposit", "deposits", "paidin", "moneyin", "in", "receipts", "haben",
-               "gutschrift", "eingang", "einnahmen", "crédit", "crédits", "credito", "crédito", "abono",
+               "gutschrift", "eingang", "einnahmen", "crédit", "crédits", "credito", "crédito", "abono", "haber",
                "abonos", "ingresos", "entrate", "accrediti", "bij", "inkomsten", "entrada", "entradas",
                "cr", "plus", "paymentscredits", "payments&credits"),
     "amount": ("amount", "betrag", "umsatz", "montant", "importe", "importo", "bedrag", "valor",
@@ -299,7 +299,7 @@ def find_columns(infos: list[_LineInfo], dcol: tuple[float, float], lh: float) -
         return []
     # a rarely used column (one credit on the page) right of the strong ones' left edge is kept;
     # left of it a lone amount is description text (an FX detail, a reference)
-    lo = min(min(x for x, _ in g) for g in strong) - 6 * lh
+    lo = min(min(x for x, _ in g) for g in strong) - 10 * lh
     cols = []
     for g in groups:
         xs = [x for x, _ in g]
@@ -362,7 +362,8 @@ def _region(infos: list[_LineInfo], x_max: float) -> list[_LineInfo]:
 
 SECONDARY_DATE_RE = re.compile(
     r"^(value|valuta|valutadat\w*|wert|valeur|val\.?|valor|f\.?\s*valor|fecha\s+valor|data\s+valuta|"
-    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum)\b", re.I)
+    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum|(?:fecha|data|date)\s+val\w*)\b",
+    re.I)
 
 
 def _secondary_date(infos: list[_LineInfo], dcol, lh: float) -> bool:
