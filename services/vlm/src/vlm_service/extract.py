@@ -276,8 +276,11 @@ def score(ex: Extraction) -> tuple:
     verified = checked - bad - sum(t.date is None for t in ex.txns)
     dropped = ex.reading.get("dropped", 0) + 1000 * ex.reading.get("ignores_balance", False)
     ok = ok and not dropped
+    gap = float("inf")  # how far the printed totals are from reconciling: nearer is the likelier reading
+    if both and ex.opening is not None and ex.closing is not None:
+        gap = float(abs(ex.opening + sum((t.amount for t in ex.txns), Decimal(0)) - ex.closing))
     return (ok and (both or checked > 0), ok, verified - bad - dropped, ex.checks.totals_reconcile and both,
-            len(ex.txns))
+            -gap, len(ex.txns))
 
 
 def confidence(ex: Extraction) -> float:
