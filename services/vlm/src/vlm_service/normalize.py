@@ -32,9 +32,12 @@ MONTHS = {
     # OCR reads O as 0
     "0ct": 10, "0ctober": 10, "0kt": 10, "n0v": 11, "n0vember": 11,
 }
-MONTHS["out"] = 10  # Portuguese outubro; an English word, so only after a day (`02 out`), never before one
+# pt/it abbreviations that are English words: only after a day (`02 out`, `02 set`), never before one
+AFTER_DAY_ONLY = {"out": 10, "set": 9}
+MONTHS.update(AFTER_DAY_ONLY)
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
-_MONTH_ALT_LEADING = "|".join(sorted((re.escape(m) for m in MONTHS if m != "out"), key=len, reverse=True))
+_MONTH_ALT_LEADING = "|".join(sorted((re.escape(m) for m in MONTHS if m not in AFTER_DAY_ONLY), key=len,
+                                     reverse=True))
 
 CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR", "fr.": "CHF"}
 CURRENCY_CODES = ("GBP", "EUR", "USD", "CHF", "AUD", "CAD", "NZD", "JPY", "SEK", "NOK", "DKK", "PLN",
