@@ -305,3 +305,32 @@ def test_statement_printed_in_sections_signed_by_their_titles():
     assert sorted((t.date.isoformat()[5:], str(t.amount)) for t in ex.txns) == [
         ("05-12", "-75.00"), ("05-15", "400.00"), ("05-18", "-20.00"), ("05-24", "-155.00")]
     assert ex.opening == D("1000.00") and ex.closing == D("1150.00") and ex.reading["reconciled"]
+
+
+def test_any_word_soup_gives_a_flagged_result_not_an_error():
+    """Random lines of dates, amounts, labels and OCR glue: every reading path returns a result."""
+    import random
+
+    from vlm_service.extract import result_json
+    from vlm_service.words import Page, Token, group_lines
+
+    words = ["01/02/2024", "12.05", "-3.50", "1,234.56", "Balance", "Total", "Opening balance", "CR", "(12.00)",
+             "Date", "Amount", "Debit", "Credit", "12 Jan", "2024-01-31", "***", "Ende der Umsätze", "02/1802/18",
+             "17oktPay", "2021-04-032021-04-02", "99/99/99", "31.02.2024", "5'000.00", "1 234,56", "01.05.201"]
+    rng = random.Random(7)
+    for _ in range(150):
+        pages = []
+        for p in range(rng.randint(1, 3)):
+            toks = []
+            for ln in range(rng.randint(0, 25)):
+                x = rng.uniform(0, 100)
+                for _k in range(rng.randint(0, 7)):
+                    w = rng.choice(words)
+                    toks.append(Token(w, x, x + 5 * len(w), 20 + ln * 14, 30 + ln * 14, seg=-1))
+                    x += 5 * len(w) + rng.choice([3, 20, 60])
+            pages.append(Page(p + 1, group_lines(toks, p + 1), rng.choice(["text", "ocr"]), 595, 842))
+        result = result_json(extract(pages, Options(date_order=rng.choice([None, "MDY", "YMD"]))), len(pages), {})
+        checks = result["checks"]
+        assert checks["reconciled"] == (bool(result["transactions"]) and checks["running_balance_ok"]
+                                        and checks["totals_reconcile"])
+        assert checks["reconciled"] or checks["problems"]  # never silently unchecked

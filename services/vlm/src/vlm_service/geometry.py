@@ -506,8 +506,10 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
     if panels:
         infos = [_outside(info, panels) for info in infos]
         cols = [c for c in cols if not any(a <= c.x0 and c.x1 <= b for a, b in panels)]
-        if not cols:
+        dated = [n for n in dated if _row_date(infos[n], dcol, lh) is not None]
+        if not cols or not dated:
             return
+        first, last = dated[0], dated[-1]
     if not any(c.hint for c in cols):
         _header_hints(infos, first, cols, dcol, lh)
     # the table spans its dated lines' words outside any panel (a description may stand left of the date)
