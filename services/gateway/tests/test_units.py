@@ -60,8 +60,8 @@ def test_srt_vtt_csv_and_openai_shapes():
     assert to_csv({"transactions": [{"date": "2024-01-01", "description": "a,b", "amount": "-1.00",
                                      "balance": None, "type": "debit", "page": 2, "balance_ok": False,
                                      "problem": "balance_mismatch", "row": 9}]}) == (
-        "date,description,amount,balance,type,page,balance_ok,problem\n"
-        '2024-01-01,"a,b",-1.00,,debit,2,false,balance_mismatch\n')
+        "date,description,amount,balance,type,page,balance_ok,problem\r\n"
+        '2024-01-01,"a,b",-1.00,,debit,2,false,balance_mismatch\r\n')
 
 
 @pytest.mark.parametrize("data,kind", [
