@@ -7,7 +7,7 @@ of the model services (kit's error body included), with knobs for delay and fail
   - an `audio` field (b64) -> a transcription result shaped like audio-service's
   - a `document` field (b64) -> a statement result shaped like vlm-service's
   - anything else -> `{"echo": instance, "model": <model>}`
-  An instance may ask for `"delay": seconds` or `"fail": status` itself.
+  An instance may ask for `"delay": seconds` or `"fail": status` (and `"fail_code"`) itself.
 - `POST /v2/models/<model>/infer`: the same, in OIP v2 as kit's `payload` speaks it: a BYTES
   input (`audio`, `document`: base64 text; `json`: a JSON object's text) with options as
   request `parameters`, answered as a BYTES output `result` holding the JSON document.
@@ -87,7 +87,11 @@ async def predict(request: Request) -> Response:
     STATE["last"] = {"headers": dict(request.headers), "instance": shown}
     if fail:
         code = {400: "invalid_input", 422: "unprocessable", 503: "overloaded"}.get(int(fail), "error")
-        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=int(fail))
+        if isinstance(instance, dict) and instance.get("fail_code"):
+            code = instance["fail_code"]
+        headers = {"retry-after": "1"} if int(fail) == 503 else None
+        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=int(fail),
+                            headers=headers)
     if isinstance(instance, dict) and "audio" in instance:
         data = base64.b64decode(instance["audio"]["b64"])
         return JSONResponse({"predictions": [transcription(instance, data)]})
