@@ -5,12 +5,14 @@ import csv
 import io
 import re
 
+import httpx
+
 from playwright.sync_api import expect
 
 N = 12
 
 
-def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, unlabelled):
+def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, unlabelled, stack, keys):
     page = signed_in
     pdf, truth = statement(N)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bank statements").click()
@@ -53,6 +55,16 @@ def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, u
     assert rows[0] == ["date", "description", "amount", "balance", "type", "page", "balance_ok", "problem"]
     assert len(rows) == N + 1
     assert sorted(r[2] for r in rows[1:]) == sorted(t["amount"] for t in truth["transactions"])
+
+    # The browser's file is the gateway's CSV, byte for byte (one writer: formula guard, CRLF).
+    with httpx.Client(base_url=stack.gateway.url, headers={"Authorization": f"Bearer {keys['full']}"}) as gw:
+        job = gw.get("/api/v1/jobs", params={"limit": 1}).json()["jobs"][0]
+        assert job["kind"] == "statement-extraction" and job["filename"] == pdf.name
+        from_gateway = gw.get(f"/api/v1/jobs/{job['id']}/result", params={"format": "csv"})
+    assert from_gateway.status_code == 200
+    downloaded = open(dl.value.path(), "rb").read()
+    assert downloaded == from_gateway.content
+    assert downloaded.count(b"\r\n") == N + 1
 
 
 def test_statement_dropped_at_phone_width_has_no_sideways_scroll(make_page, sign_in, statement, shot):
