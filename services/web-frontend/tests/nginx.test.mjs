@@ -3,22 +3,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectSecure, freePort } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => spawnSync(p, ["-v"]).status === 0);
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** nginx.conf inside a minimal main config, with the image's substitutions done by hand. */
 async function startNginx(gatewayUrl, dist) {
@@ -57,15 +50,6 @@ http {
   throw new Error(`nginx did not start: ${readFileSync(path.join(dir, "error.log"), "utf8")}`);
 }
 
-const SECURITY = {
-  "content-security-policy": "frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-};
-function expectSecure(r, what) {
-  for (const [k, v] of Object.entries(SECURITY)) expect(r.headers.get(k) ?? "", `${what}: ${k}`).toContain(v);
-}
 
 describe("nginx.conf", () => {
   let gateway, up, down, dist;

@@ -8,17 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectSecure, freePort, readRest } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(env) {
   const port = await freePort();
@@ -136,12 +129,7 @@ describe("proxy", () => {
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toContain("event: started");
     finishStream();
-    let rest = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += new TextDecoder().decode(value);
-    }
+    const rest = await readRest(reader);
     expect(rest).toContain("event: succeeded");
   });
   it("passes the gateway's early answer to an upload through (413), not a 502", async () => {
@@ -172,17 +160,6 @@ describe("proxy", () => {
     }
   });
 });
-
-const SECURITY = {
-  "content-security-policy": "frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-};
-
-function expectSecure(r, what) {
-  for (const [k, v] of Object.entries(SECURITY)) expect(r.headers.get(k) ?? "", `${what}: ${k}`).toContain(v);
-}
 
 describe("security headers on every response", () => {
   it("static, 404, 405, proxied, proxied errors and gateway down", async () => {
@@ -252,12 +229,7 @@ describe("slow clients", () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: started");
     await new Promise((res) => setTimeout(res, 3000)); // longer than both timeouts
     finishStream();
-    let rest = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += new TextDecoder().decode(value);
-    }
+    const rest = await readRest(reader);
     expect(rest).toContain("event: succeeded");
   }, 10_000);
 });
