@@ -16,6 +16,11 @@ def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, u
     page = signed_in
     pdf, truth = statement(N)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bank statements").click()
+    # every date order the gateway accepts is offered, YMD included
+    order = page.get_by_label("Date order")
+    expect(order.locator("option")).to_have_text(["Detect automatically", "Day / month / year",
+                                                  "Month / day / year", "Year / month / day"])
+    assert order.locator("option").evaluate_all("os => os.map(o => o.value)") == ["", "DMY", "MDY", "YMD"]
     page.get_by_label("Choose a statement (PDF or image)").set_input_files(str(pdf))
 
     badge = page.get_by_test_id("reconciliation")
@@ -60,6 +65,7 @@ def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, u
     with httpx.Client(base_url=stack.gateway.url, headers={"Authorization": f"Bearer {keys['full']}"}) as gw:
         job = gw.get("/api/v1/jobs", params={"limit": 1}).json()["jobs"][0]
         assert job["kind"] == "statement-extraction" and job["filename"] == pdf.name
+        assert gw.get(f"/api/v1/jobs/{job['id']}").json()["result"]["transactions"]
         from_gateway = gw.get(f"/api/v1/jobs/{job['id']}/result", params={"format": "csv"})
     assert from_gateway.status_code == 200
     downloaded = open(dl.value.path(), "rb").read()

@@ -62,6 +62,19 @@ def test_trickled_headers_are_cut_off(strict_gateway):
     assert said.startswith(b"HTTP/1.1 408 ") and b"request_timeout" in said
 
 
+def test_a_trickled_second_request_on_a_kept_alive_connection_is_cut_off(strict_gateway):
+    s = _connect(strict_gateway)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = b""
+    while b'{"status":"ok"}' not in first:
+        first += s.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200 ")
+    s.sendall(b"GET /healthz HTTP/1.1\r\n")
+    took, said = _closed_after(s, trickle=b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+    assert took is not None and took <= HEADER_S + 1.0, took
+    assert said.startswith(b"HTTP/1.1 408 "), said[:60]
+
+
 def test_a_silent_connection_is_closed(strict_gateway):
     took, said = _closed_after(_connect(strict_gateway))
     assert took is not None and took <= HEADER_S + 1.0, took

@@ -48,7 +48,10 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
             client = "%s:%d" % self.client if self.client else "?"
             log.warning("closing a connection from %s: %s not received within %gs", client, what, seconds)
             cycle = self.cycle
-            if cycle is None or not cycle.response_started:
+            # headers: the previous request on this connection (if any) is answered already;
+            # body: answer unless the app has begun its own answer (e.g. an early 401)
+            idle = cycle is None or (cycle.response_complete if what == "headers" else not cycle.response_started)
+            if idle:
                 self.transport.write(_408(f"the request {what} did not arrive within {seconds:g}s"))
             if cycle is not None and not cycle.response_complete:
                 cycle.disconnected = True  # a waiting app sees http.disconnect

@@ -148,12 +148,6 @@ class Upstream:
         doc = await self._post(path, payload, request_id, timeout_s)
         return oip.decode_prediction(route.protocol, doc, route.name, generic=True)
 
-    async def predict(self, instance: dict, request_id: str | None, timeout_s: float | None = None) -> dict:
-        """POST one v1 instance to `/v1/models/<model>:predict`; returns `predictions[0]`."""
-        route = self.route
-        doc = await self._post(f"/v1/models/{route.model}:predict", {"instances": [instance]}, request_id, timeout_s)
-        return oip.decode_prediction("v1", doc, route.name)
-
     async def _post(self, path: str, payload: dict, request_id: str | None, timeout_s: float | None):
         route = self.route
         headers = {"content-type": "application/json"}
