@@ -58,6 +58,8 @@ def test_restricted_security_on_every_container(release):
                 problems.append(f"{where}: allowPrivilegeEscalation")
             if sc.get("capabilities", {}).get("drop") != ["ALL"] or sc.get("capabilities", {}).get("add"):
                 problems.append(f"{where}: capabilities must drop ALL and add none")
+            if sc.get("privileged") or any(p.get("hostPort") for p in c.get("ports", [])):
+                problems.append(f"{where}: privileged or hostPort")
             seccomp = sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}
             if seccomp.get("type") != "RuntimeDefault":
                 problems.append(f"{where}: seccompProfile RuntimeDefault")
@@ -69,8 +71,10 @@ def test_restricted_security_on_every_container(release):
             if not tag or tag == "latest":
                 problems.append(f"{where}: image {image} needs a version tag")
         for vol in spec.get("volumes", []):
-            if "hostPath" in vol:
-                problems.append(f"{flavour} {what}: hostPath volume {vol['name']}")
+            kinds = set(vol) - {"name"}
+            if not kinds <= {"emptyDir", "configMap", "secret", "persistentVolumeClaim", "projected", "downwardAPI",
+                             "ephemeral", "csi"}:
+                problems.append(f"{flavour} {what}: volume {vol['name']} of a type Pod Security restricted refuses")
         if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
             problems.append(f"{flavour} {what}: host namespaces")
     assert not problems, "\n".join(problems)
@@ -302,6 +306,11 @@ def test_autoscaling_objects_target_what_exists(release):
             assert predictor["minReplicas"] == 0 and predictor["scaleMetric"] == "concurrency"
     else:
         assert not hpas
+    if flavour == "cpu-values":
+        audio = next(i for i in of_kind(made, "InferenceService") if name(i) == "audio")["spec"]["predictor"]
+        assert (audio["minReplicas"], audio["maxReplicas"], audio["scaleMetric"], audio["scaleTarget"]) == (1, 2, "cpu", 80)
+        assert next(i for i in of_kind(made, "InferenceService") if name(i) == "audio")["metadata"]["annotations"][
+            "serving.kserve.io/autoscalerClass"] == "hpa"
 
 
 def test_keda_scaled_object_scales_the_predictor_on_queued_jobs(helm):
