@@ -58,5 +58,8 @@ def test_inference_threads_run_below_the_event_loop(server, clips):
     for task in Path(f"/proc/{pid}/task").iterdir():
         fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         nice[int(task.name)] = int(fields[16])
-    assert nice[pid] == 0  # the main thread runs the event loop
-    assert sum(1 for n in nice.values() if n == 10) >= 2  # CTranslate2 and executor threads
+    base = nice[pid]  # the main thread runs the event loop (at the test runner's own nice)
+    worker = max(base, 10)  # AUDIO_WORKER_NICE=10; a thread is never made nicer than it is
+    assert sum(1 for n in nice.values() if n == worker) >= 2  # CTranslate2 and executor threads
+    if base < 10:
+        assert worker > base
