@@ -1,6 +1,7 @@
 """Parallel statements against one real service process: PDFium is not thread-safe, and the
-service runs two inferences at once; before every PDFium call was serialised this killed the
-process (SIGSEGV / general protection fault in libpdfium) within seconds.
+service runs VLM_MAX_CONCURRENCY inferences at once; before every PDFium call was serialised this
+killed the process (SIGSEGV / 'double free' in libpdfium) within seconds (6 s here with 4
+threads and 6 clients; 37 s with the default 2 threads and 4 clients on 5-page statements).
 
 VLM_STRESS_SECONDS (default 45) sets how long the clients keep sending.
 """
@@ -17,23 +18,12 @@ import httpx
 import pytest
 
 from conftest import predict, start_server
-from vlm_service.normalize import fold
+from test_service import f1
 from vlm_service.synth import make_statement, render_pdf, scan_pdf
 
 SECONDS = float(os.environ.get("VLM_STRESS_SECONDS", "45"))
 CLIENTS = 6
 CONCURRENCY = 4  # inference threads (VLM_MAX_CONCURRENCY); with 2 the old code crashed too, but less reliably
-
-
-def key(t):
-    return t["date"], t["amount"], fold(t["description"])
-
-
-def f1(result, truth):
-    got = {key(t) for t in result["transactions"]}
-    want = {key(t) for t in truth["transactions"]}
-    tp = len(got & want)
-    return 2 * tp / (len(got) + len(want)) if got or want else 1.0
 
 
 def test_pipeline_in_four_threads_does_not_crash(tmp_path):
