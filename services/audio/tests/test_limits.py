@@ -45,7 +45,7 @@ def test_oversized_request_is_413_and_health_stays_fast(server):
     assert reply.startswith(b"HTTP/1.1 413") and b"request_too_large" in reply
     t0 = time.monotonic()
     assert httpx.get(f"{server.url}/v2/health/ready", timeout=5).status_code == 200
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 < 1.0
 
 
 def test_trickling_client_is_cut_off_and_others_are_served(server, clips):
