@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 OUTSIDE = re.compile(r"\.\./shared|/work/shared|/work/main")
+# A web address other than loopback or a placeholder service name: the docs say it in their own words.
+WEB = re.compile(r"https?://(?!127\.0\.0\.1|localhost|\[::1\]|[a-z0-9-]+(?::\d+)?(?:[/\s`\"]|$))[^\s)`\"]+")
 
 
 def markdown_files() -> list[Path]:
@@ -26,6 +28,15 @@ def test_there_are_docs_to_check():
 def test_no_doc_points_outside_the_repository():
     bad = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}" for p in markdown_files()
            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if OUTSIDE.search(line)]
+    assert bad == []
+
+
+def test_no_doc_links_to_the_web():
+    """Docs explain themselves in a clone: no address on the web (scripts may still name the
+    download locations they install from)."""
+    bad = [f"{p.relative_to(ROOT)}:{n}: {m}" for p in markdown_files()
+           for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+           for m in WEB.findall(line)]
     assert bad == []
 
 
