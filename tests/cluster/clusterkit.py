@@ -7,6 +7,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -25,6 +26,7 @@ GROUP, VERSION = "platform.ai-platform.dev", "v1alpha1"
 API = f"{GROUP}/{VERSION}"
 ISVC_API = "serving.kserve.io/v1beta1"
 FIELD_MANAGER = "aip-cluster-tests"
+_REFUSED = re.compile(r'HTTP/1\.1" 403\b|\b403\b: Forbidden|\(403\)|APIForbiddenError|\bforbidden\b', re.IGNORECASE)
 
 
 def wait_for(fn: Callable[[], Any], timeout: float = 60, every: float = 0.5, what: str = "condition",
@@ -220,7 +222,7 @@ def operator_running(kubeconfig: Path, namespace: str = OPERATOR_NAMESPACE,
 
 def refusals(log: str) -> list[str]:
     """Lines of an operator log about requests the API server refused (403)."""
-    return [line for line in log.splitlines() if "403" in line or "forbidden" in line.lower()]
+    return [line for line in log.splitlines() if _REFUSED.search(line)]
 
 
 class OperatorControl:
