@@ -191,10 +191,10 @@ def operator_kubeconfig(cluster: Cluster, namespace: str, service_account: str, 
 
 
 @contextlib.contextmanager
-def operator_running(kubeconfig: Path, namespace: str = OPERATOR_NAMESPACE,
-                     device_plugin_namespace: str = DEVICE_PLUGIN_NAMESPACE, allow_refusals: bool = False):
+def operator_running(kubeconfig: Path, env: dict[str, str] | None = None, allow_refusals: bool = False):
     """The platform operator in-process (kopf.testing.KopfRunner, all namespaces, standalone)
-    as the identity of `kubeconfig`. On exit it checks that the operator stopped cleanly and,
+    as the identity of `kubeconfig`, with OPERATOR_* settings `env` (default: the namespaces of
+    deploy/rbac.yaml). On exit it checks that the operator stopped cleanly and,
     unless `allow_refusals`, that the API server never refused it (a missing RBAC verb fails the
     test here at the latest). The runner's `output` holds the operator's log."""
     from kopf.testing import KopfRunner
@@ -203,7 +203,8 @@ def operator_running(kubeconfig: Path, namespace: str = OPERATOR_NAMESPACE,
     saved = kube_config.KUBE_CONFIG_DEFAULT_LOCATION, dict(os.environ)
     # kopf's login and the operator's KubeClient both call load_kube_config() without a path
     kube_config.KUBE_CONFIG_DEFAULT_LOCATION = str(kubeconfig)
-    os.environ.update({"OPERATOR_NAMESPACE": namespace, "OPERATOR_DEVICE_PLUGIN_NAMESPACE": device_plugin_namespace})
+    os.environ.update(env or {"OPERATOR_NAMESPACE": OPERATOR_NAMESPACE,
+                              "OPERATOR_DEVICE_PLUGIN_NAMESPACE": DEVICE_PLUGIN_NAMESPACE})
     args = ["run", "--standalone", "--all-namespaces", "--verbose", "-m", "platform_operator.handlers"]
     try:
         with KopfRunner(args, timeout=60) as runner:
@@ -228,8 +229,8 @@ def refusals(log: str) -> list[str]:
 class OperatorControl:
     """Start and stop the in-process operator within a test (e.g. to delete while it is down)."""
 
-    def __init__(self, kubeconfig: Path):
-        self.kubeconfig = kubeconfig
+    def __init__(self, kubeconfig: Path, env: dict[str, str] | None = None):
+        self.kubeconfig, self.env = kubeconfig, env
         self._stack: contextlib.ExitStack | None = None
         self.runner = None
         self.logs: list[str] = []
@@ -241,7 +242,7 @@ class OperatorControl:
     def start(self) -> OperatorControl:
         if self._stack is None:
             stack = contextlib.ExitStack()
-            self.runner = stack.enter_context(operator_running(self.kubeconfig))
+            self.runner = stack.enter_context(operator_running(self.kubeconfig, self.env))
             self._stack = stack
         return self
 

@@ -34,9 +34,11 @@ import (
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 )
 
-// controllers the tests need: owner references (GC), namespace deletion, service-account tokens.
+// controllers the tests need: owner references (GC), namespace deletion, service accounts and
+// their tokens, and the protection finalizers of volume claims (so deleted PVCs really go).
 const controllers = "garbage-collector-controller,namespace-controller,serviceaccount-controller," +
-	"serviceaccount-token-controller,root-ca-certificate-publisher-controller"
+	"serviceaccount-token-controller,root-ca-certificate-publisher-controller," +
+	"persistentvolumeclaim-protection-controller,persistentvolume-protection-controller"
 
 func main() {
 	if len(os.Args) < 2 {
