@@ -2,7 +2,8 @@
 
 With KUBECONFIG set, the tests use that cluster (kind, k3s, cloud). Otherwise they build (once
 per version, cached) and start the control plane of tests/cluster/controlplane: embedded etcd,
-kube-apiserver and kube-controller-manager on loopback ports, and stop it after the session.
+kube-apiserver, kube-controller-manager and kube-scheduler on loopback ports, and stop it after
+the session.
 
     $(bash scripts/venv.sh tests/cluster)/bin/python -m pytest tests/cluster
 

@@ -1,13 +1,15 @@
 // Command controlplane runs a real Kubernetes control plane for the cluster tests, without
-// containers: embedded etcd, kube-apiserver and kube-controller-manager (garbage collector,
-// namespace, service-account and service-account-token controllers), all on loopback ports.
+// containers: embedded etcd, kube-apiserver, kube-controller-manager (garbage collector,
+// namespace, service-account and token controllers) and kube-scheduler, all on loopback ports.
+// There is no kubelet: pods are scheduled (bound to Node objects the tests create) but never run.
 //
 //	controlplane up --dir DIR
 //
 // writes certificates and DIR/admin.kubeconfig (user "admin" in group system:masters), starts
 // everything, prints "READY <kubeconfig>" once /readyz answers, and stops everything on SIGTERM
 // or SIGINT. The API server and the controller manager run as child processes of this binary
-// (`controlplane kube-apiserver ...`, `controlplane kube-controller-manager ...`), so each keeps
+// (`controlplane kube-apiserver ...`, `controlplane kube-controller-manager ...`,
+// `controlplane kube-scheduler ...`), so each keeps
 // its own global state (flags, metrics, signal handling) as in a real cluster.
 package main
 
@@ -32,6 +34,7 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 )
 
 // controllers the tests need: owner references (GC), namespace deletion, service accounts and
@@ -42,7 +45,7 @@ const controllers = "garbage-collector-controller,namespace-controller,serviceac
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: controlplane up --dir DIR | kube-apiserver ARGS | kube-controller-manager ARGS")
+		fmt.Fprintln(os.Stderr, "usage: controlplane up --dir DIR | kube-apiserver ARGS | kube-controller-manager ARGS | kube-scheduler ARGS")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -54,6 +57,12 @@ func main() {
 		}
 	case "kube-controller-manager":
 		cmd := controllermanager.NewControllerManagerCommand()
+		cmd.SetArgs(os.Args[2:])
+		if err := cmd.Execute(); err != nil {
+			os.Exit(1)
+		}
+	case "kube-scheduler":
+		cmd := scheduler.NewSchedulerCommand()
 		cmd.SetArgs(os.Args[2:])
 		if err := cmd.Execute(); err != nil {
 			os.Exit(1)
@@ -149,6 +158,18 @@ func up(args []string) error {
 		return err
 	}
 	defer terminate(kcm)
+	sched, err := child(filepath.Join(logs, "kube-scheduler.log"), "kube-scheduler",
+		"--kubeconfig="+kubeconfig,
+		"--authentication-kubeconfig="+kubeconfig,
+		"--authorization-kubeconfig="+kubeconfig,
+		"--secure-port=0",
+		"--leader-elect=false",
+		v,
+	)
+	if err != nil {
+		return err
+	}
+	defer terminate(sched)
 
 	fmt.Printf("READY %s\n", kubeconfig)
 	select {
@@ -158,6 +179,8 @@ func up(args []string) error {
 		return errors.New("kube-apiserver exited")
 	case <-exited(kcm):
 		return errors.New("kube-controller-manager exited")
+	case <-exited(sched):
+		return errors.New("kube-scheduler exited")
 	case err := <-etcd.Err():
 		return fmt.Errorf("etcd: %w", err)
 	}
