@@ -26,6 +26,8 @@ GROUP, VERSION = "platform.ai-platform.dev", "v1alpha1"
 API = f"{GROUP}/{VERSION}"
 ISVC_API = "serving.kserve.io/v1beta1"
 FIELD_MANAGER = "aip-cluster-tests"
+ROUTES = ("ai-platform-gateway-routes", "routes.json")  # the operator's route ConfigMap and key (defaults)
+IMAGE = "ghcr.io/ai-platform/test-service:0.1.0"  # never pulled: no kubelet
 _REFUSED = re.compile(r'HTTP/1\.1" 403\b|\b403\b: Forbidden|\(403\)|APIForbiddenError|\bforbidden\b', re.IGNORECASE)
 
 
@@ -137,11 +139,8 @@ def condition(obj: dict | None, kind: str) -> dict | None:
     return None
 
 
-ROUTES = ("ai-platform-gateway-routes", "routes.json")
-IMAGE = "ghcr.io/ai-platform/test-service:0.1.0"
-
-
 def aiservice(name: str, namespace: str, task: str = "custom", gpu_gb: float | None = None, **spec) -> dict:
+    """An AIService body (small CPU resources; `gpu_gb` asks for a GPU share with that budget)."""
     body = {"apiVersion": API, "kind": "AIService", "metadata": {"name": name, "namespace": namespace},
             "spec": {"task": task, "image": IMAGE, "resources": {"cpu": "100m", "memory": "256Mi"}, **spec}}
     if gpu_gb is not None:
@@ -150,15 +149,18 @@ def aiservice(name: str, namespace: str, task: str = "custom", gpu_gb: float | N
 
 
 def routes(cluster: Cluster) -> dict[str, dict]:
+    """The operator's route table (deploy/rbac.yaml's namespace), by route name."""
     data = cluster.configmap_data(ROUTES[0], OPERATOR_NAMESPACE) or {}
     return {r["name"]: r for r in json.loads(data.get(ROUTES[1]) or '{"routes": []}')["routes"]}
 
 
 def get_ais(cluster: Cluster, name: str, namespace: str) -> dict | None:
+    """An AIService as stored, or None."""
     return cluster.get(API, "AIService", name, namespace)
 
 
 def wait_condition(cluster: Cluster, name: str, namespace: str, kind: str, status: str, timeout: float = 60) -> dict:
+    """Wait until an AIService has condition `kind` with `status`; return the condition."""
     def check():
         cond = condition(get_ais(cluster, name, namespace), kind)
         return cond if cond and cond["status"] == status else None

@@ -82,6 +82,12 @@ def kubeconfig():
         shutil.rmtree(state, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def local_control_plane(kubeconfig) -> bool:
+    """True when the tests run against the control plane they started (not KUBECONFIG's)."""
+    return not EXTERNAL
+
+
 def pytest_report_header(config):
     return f"cluster: {'KUBECONFIG=' + EXTERNAL if EXTERNAL else 'local control plane (tests/cluster/controlplane)'}"
 

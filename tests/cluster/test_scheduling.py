@@ -23,9 +23,11 @@ SHARES = 4  # the GPUPool's replicas: what the device plugin would advertise for
 
 
 @pytest.fixture
-def nodes(platform):
+def nodes(platform, local_control_plane):
     """A GPU node (label, taint and shares as the NVIDIA device plugin with the pool's
-    time-slicing config would give it) and a CPU node."""
+    time-slicing config would give it) and a CPU node; only on the local control plane."""
+    if not local_control_plane:
+        pytest.skip("creates fake Node objects: only against the local control plane, not KUBECONFIG's cluster")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     base = {"cpu": "16", "memory": "64Gi", "pods": "110"}
     specs = {

@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.etcd.io/etcd/server/v3/embed"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
@@ -48,33 +49,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: controlplane up --dir DIR | kube-apiserver ARGS | kube-controller-manager ARGS | kube-scheduler ARGS")
 		os.Exit(2)
 	}
-	switch os.Args[1] {
-	case "kube-apiserver":
-		cmd := apiserver.NewAPIServerCommand()
+	// the components, each run as a child process of `up` (one per process: global state)
+	components := map[string]func() *cobra.Command{
+		"kube-apiserver":          apiserver.NewAPIServerCommand,
+		"kube-controller-manager": controllermanager.NewControllerManagerCommand,
+		"kube-scheduler":          func() *cobra.Command { return scheduler.NewSchedulerCommand() },
+	}
+	if newCommand, ok := components[os.Args[1]]; ok {
+		cmd := newCommand()
 		cmd.SetArgs(os.Args[2:])
 		if err := cmd.Execute(); err != nil {
 			os.Exit(1)
 		}
-	case "kube-controller-manager":
-		cmd := controllermanager.NewControllerManagerCommand()
-		cmd.SetArgs(os.Args[2:])
-		if err := cmd.Execute(); err != nil {
-			os.Exit(1)
-		}
-	case "kube-scheduler":
-		cmd := scheduler.NewSchedulerCommand()
-		cmd.SetArgs(os.Args[2:])
-		if err := cmd.Execute(); err != nil {
-			os.Exit(1)
-		}
-	case "up":
-		if err := up(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "controlplane:", err)
-			os.Exit(1)
-		}
-	default:
+		return
+	}
+	if os.Args[1] != "up" {
 		fmt.Fprintf(os.Stderr, "controlplane: unknown command %q\n", os.Args[1])
 		os.Exit(2)
+	}
+	if err := up(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "controlplane:", err)
+		os.Exit(1)
 	}
 }
 
