@@ -239,6 +239,8 @@ def test_postgresql_without_a_secret_is_refused(helm):
     ({"gateway.image.tag": "latest"}, r"/image/tag"),
     ({"ingress.enabled": "maybe"}, r"/ingress/enabled.*want boolean"),
     ({"gateway.database.type": "mysql"}, r"/database/type"),
+    ({"gateway.config.GATEWAY_DATABASE_URL": "postgresql://u:p@db/gw"}, r"invalid propertyName 'GATEWAY_DATABASE_URL'"),
+    ({"vlm.aiService.image": "my/image:1"}, r"additional properties 'image' not allowed"),
 ])
 def test_a_wrong_value_fails_schema_validation(helm, sets, message):
     with pytest.raises(HelmError, match=message):
@@ -280,6 +282,14 @@ def test_gateway_mounts_the_route_table_the_operator_writes(release):
     assert key in routes["data"]
     mount = next(m for m in gateway["containers"][0]["volumeMounts"] if m["name"] == "routes")
     assert container_env(gateway["containers"][0])["GATEWAY_ROUTES_FILE"]["value"] == f"{mount['mountPath']}/{key}"
+
+
+def test_frontend_proxies_to_the_gateway_service(release):
+    _, objects, _ = release
+    (frontend,) = [s for w, _, s in pod_specs(objects) if w == "Deployment/ai-platform-web-frontend"]
+    (gateway,) = [s for s in of_kind(objects, "Service") if name(s) == "ai-platform-gateway"]
+    url = container_env(frontend["containers"][0])["WEB_GATEWAY_URL"]["value"]
+    assert url == f"http://{name(gateway)}:{gateway['spec']['ports'][0]['port']}"
 
 
 def test_operator_runs_standalone_with_one_replica(release):
