@@ -18,7 +18,7 @@ test: bootstrap
 	@python3 scripts/run_tests.py
 
 venvs:
-	@for d in services/*/ operators/*/ tests/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done
+	@for d in services/*/ operators/*/ tests/ tests/cluster/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done
 
 crds:
 	@cd operators/platform-operator && $$(bash ../../scripts/venv.sh .)/bin/python -m platform_operator crds --out crds/
