@@ -1,9 +1,12 @@
 # ai-platform: `make run` starts everything locally, `make test` runs every test suite.
-.PHONY: run test bootstrap venvs crds help
+.PHONY: run test bootstrap venvs crds help cluster-up deploy
 
 help:
 	@echo "make run    start every service locally (bootstraps what is missing); Ctrl-C stops all"
 	@echo "make test   run every suite in its own venv; ends with 'N passed, N failed'"
+	@echo "make cluster-up   kind cluster with ingress-nginx, cert-manager and KServe (needs docker, kind, kubectl, helm)"
+	@echo "make deploy       build every image and install charts/ai-platform with skaffold"
+	@echo "                  (PROFILE=kind|k3s|cloud; cloud also REGISTRY=<registry>)"
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -15,7 +18,18 @@ test: bootstrap
 	@python3 scripts/run_tests.py
 
 venvs:
-	@for d in services/*/ operators/*/ tests/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done
+	@for d in services/*/ operators/*/ tests/ tests/cluster/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done
 
 crds:
 	@cd operators/platform-operator && $$(bash ../../scripts/venv.sh .)/bin/python -m platform_operator crds --out crds/
+	@cp operators/platform-operator/crds/*.yaml charts/platform-operator/crds/
+
+# Kubernetes (README "Kubernetes"): kind on a laptop, k3s with the GPU, or a cloud cluster.
+PROFILE ?=
+REGISTRY ?=
+
+cluster-up:
+	@bash k8s/kind/create.sh
+
+deploy:
+	@skaffold run $(if $(PROFILE),-p $(PROFILE)) $(if $(REGISTRY),--default-repo=$(REGISTRY))

@@ -31,8 +31,8 @@ done
 
 # A local API key for the gateway, created once and kept in .data/local-api-key.
 keyfile="$root/.data/local-api-key"
-[ -s "$keyfile" ] || python3 -c 'import secrets; print("aip_local_" + secrets.token_urlsafe(24))' > "$keyfile"
-export GATEWAY_API_KEYS="${GATEWAY_API_KEYS:-$(cat "$keyfile")}"
+local_key=$("$root/scripts/local_key.sh" "$root/.data") || { echo "could not create $keyfile"; exit 1; }
+export GATEWAY_API_KEYS="${GATEWAY_API_KEYS:-$local_key}"
 
 table=()
 for c in $confs; do

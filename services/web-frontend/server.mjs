@@ -1,6 +1,9 @@
 // Serves the built UI (dist/) and proxies /api and /v1 to the gateway, so the browser
 // sees one origin. Node's standard library only. Env: WEB_PORT (8080), WEB_HOST
-// (127.0.0.1), WEB_GATEWAY_URL (http://127.0.0.1:8090), WEB_DIST (./dist).
+// (127.0.0.1), WEB_GATEWAY_URL (http://127.0.0.1:8090), WEB_DIST (./dist), and the slow-client
+// bounds WEB_HEADERS_TIMEOUT_S (10: the request's headers must arrive within it) and
+// WEB_REQUEST_TIMEOUT_S (300: the whole request, upload included); either answers 408 and
+// closes. Responses (event streams) are not bounded: only what the client sends is.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import http from "node:http";
@@ -14,6 +17,12 @@ const HOST = process.env.WEB_HOST || "127.0.0.1";
 const GATEWAY = new URL(process.env.WEB_GATEWAY_URL || "http://127.0.0.1:8090");
 const DIST = path.resolve(process.env.WEB_DIST || path.join(here, "dist"));
 const PROXIED = ["/api/", "/v1/"];
+const seconds = (name, fallback) => {
+  const v = Number(process.env[name] ?? fallback);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+const HEADERS_TIMEOUT_MS = seconds("WEB_HEADERS_TIMEOUT_S", 10) * 1000;
+const REQUEST_TIMEOUT_MS = Math.max(seconds("WEB_REQUEST_TIMEOUT_S", 300) * 1000, HEADERS_TIMEOUT_MS);
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -47,6 +56,13 @@ function log(msg) {
   process.stdout.write(`${new Date().toISOString()} web-frontend ${msg}\n`);
 }
 
+// Every response carries the security headers (static files, proxied answers, errors, 404s);
+// set first, so writeHead merges them in and a proxied answer cannot drop them.
+function secure(res) {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+}
+const SECURITY_NAMES = new Set(Object.keys(SECURITY_HEADERS).map((k) => k.toLowerCase()));
+
 function sendJson(res, status, code, message) {
   if (res.headersSent) return res.destroy();
   res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store" });
@@ -76,7 +92,7 @@ function proxy(req, res) {
     if (!sending) upRes.on("end", () => up.destroy());
     if (res.headersSent) return upRes.resume();
     const out = {};
-    for (const [k, v] of Object.entries(upRes.headers)) if (!HOP.has(k)) out[k] = v;
+    for (const [k, v] of Object.entries(upRes.headers)) if (!HOP.has(k) && !SECURITY_NAMES.has(k)) out[k] = v;
     if (String(upRes.headers["content-type"] || "").startsWith("text/event-stream")) out["x-accel-buffering"] = "no";
     res.writeHead(upRes.statusCode || 502, out);
     res.flushHeaders();
@@ -149,15 +165,25 @@ async function serveStatic(req, res) {
   createReadStream(file).pipe(res);
 }
 
-const server = http.createServer((req, res) => {
+const server = http.createServer(
+  {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // how often Node checks those bounds (its default, 30 s, would let a trickler stay that long)
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, HEADERS_TIMEOUT_MS / 4)),
+  },
+  handle,
+);
+
+function handle(req, res) {
+  secure(res);
   if (PROXIED.some((p) => req.url === p.slice(0, -1) || req.url.startsWith(p))) return proxy(req, res);
   serveStatic(req, res).catch((err) => {
     log(`error serving ${req.url}: ${err.message}`);
     if (!res.headersSent) res.writeHead(500);
     res.end();
   });
-});
-server.requestTimeout = 0; // long uploads and event streams
+}
 server.listen(PORT, HOST, () => log(`serving ${DIST} on http://${HOST}:${PORT}, proxying /api and /v1 to ${GATEWAY.origin}`));
 
 for (const sig of ["SIGTERM", "SIGINT"]) {

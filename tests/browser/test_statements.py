@@ -5,15 +5,22 @@ import csv
 import io
 import re
 
+import httpx
+
 from playwright.sync_api import expect
 
 N = 12
 
 
-def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, unlabelled):
+def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, unlabelled, stack, keys):
     page = signed_in
     pdf, truth = statement(N)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bank statements").click()
+    # every date order the gateway accepts is offered, YMD included
+    order = page.get_by_label("Date order")
+    expect(order.locator("option")).to_have_text(["Detect automatically", "Day / month / year",
+                                                  "Month / day / year", "Year / month / day"])
+    assert order.locator("option").evaluate_all("os => os.map(o => o.value)") == ["", "DMY", "MDY", "YMD"]
     page.get_by_label("Choose a statement (PDF or image)").set_input_files(str(pdf))
 
     badge = page.get_by_test_id("reconciliation")
@@ -53,6 +60,17 @@ def test_statement_is_read_reconciled_and_exported(signed_in, statement, shot, u
     assert rows[0] == ["date", "description", "amount", "balance", "type", "page", "balance_ok", "problem"]
     assert len(rows) == N + 1
     assert sorted(r[2] for r in rows[1:]) == sorted(t["amount"] for t in truth["transactions"])
+
+    # The browser's file is the gateway's CSV, byte for byte (one writer: formula guard, CRLF).
+    with httpx.Client(base_url=stack.gateway.url, headers={"Authorization": f"Bearer {keys['full']}"}) as gw:
+        job = gw.get("/api/v1/jobs", params={"limit": 1}).json()["jobs"][0]
+        assert job["kind"] == "statement-extraction" and job["filename"] == pdf.name
+        assert gw.get(f"/api/v1/jobs/{job['id']}").json()["result"]["transactions"]
+        from_gateway = gw.get(f"/api/v1/jobs/{job['id']}/result", params={"format": "csv"})
+    assert from_gateway.status_code == 200
+    downloaded = open(dl.value.path(), "rb").read()
+    assert downloaded == from_gateway.content
+    assert downloaded.count(b"\r\n") == N + 1
 
 
 def test_statement_dropped_at_phone_width_has_no_sideways_scroll(make_page, sign_in, statement, shot):

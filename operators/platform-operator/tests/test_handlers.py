@@ -220,6 +220,58 @@ def test_delete_keeps_other_routes(client, memo):
     assert stored(client, "audio", ISVC) is None and stored(client, "translation", ISVC) is not None
 
 
+def test_deleted_event_cleans_up_other_events_do_nothing(client, memo, pool):
+    client.put(service("audio", "transcription", gpu=8, created=1))
+    client.put(service("vlm", "statement-extraction", gpu=8, created=2))
+    for name in ("audio", "vlm"):
+        reconcile(client, memo, name)
+    audio = stored(client, "audio")
+    client.calls.clear()
+    for event_type in ("ADDED", "MODIFIED", None):
+        handlers.forget_deleted_aiservice(**kopf_kwargs(audio, memo, type=event_type, event={"type": event_type}))
+    assert client.calls == []
+    client.store.pop((*AIS, "ai-platform", "audio"))
+    handlers.forget_deleted_aiservice(**kopf_kwargs(audio, memo, type="DELETED", event={"type": "DELETED"}))
+    assert ("delete", *ISVC, "audio", "ai-platform") in client.calls
+    assert routes(client) == []
+    (requeued,) = client.of("patch")
+    assert requeued[3] == "vlm"
+
+
+def test_deleted_event_failure_is_logged_not_raised(client, memo, caplog):
+    client.put(service("audio", "transcription"))
+    reconcile(client, memo, "audio")
+    client.fail["delete"] = ApiError(403, "Forbidden")
+    with caplog.at_level(logging.WARNING):
+        handlers.forget_deleted_aiservice(**kopf_kwargs(stored(client, "audio"), memo, type="DELETED",
+                                                        event={"type": "DELETED"}))
+    assert "the audit retries it" in caplog.text
+
+
+def test_audit_prunes_routes_of_deleted_services_and_recounts_pools(client, memo, pool):
+    kwargs = kopf_kwargs(pool, memo)
+    handlers.reconcile_gpupool(**kwargs)
+    client.put({**pool, "status": kwargs["patch"]["status"]})
+    for i, name in enumerate(["audio", "translation"]):
+        client.put(service(name, "transcription" if name == "audio" else "translation", created=i,
+                           gpu=2 if name == "audio" else None))
+        reconcile(client, memo, name)
+    table = json.loads(stored(client, "ai-platform-gateway-routes", ("v1", "ConfigMap"))["data"]["routes.json"])
+    table["routes"].append({"name": "by-hand", "kind": "custom", "resource": "by-hand", "path": "/api/v1/by-hand",
+                            "upstream": "http://10.0.0.9:8080", "model": "x"})
+    cm = stored(client, "ai-platform-gateway-routes", ("v1", "ConfigMap"))
+    cm["data"]["routes.json"] = json.dumps(table)
+    client.store.pop((*AIS, "ai-platform", "translation"))  # deleted while the operator was down
+    client.calls.clear()
+    handlers.audit(memo, logging.getLogger("test.audit"))
+    assert [r["name"] for r in routes(client)] == ["audio", "by-hand"]
+    (status_patch,) = [c for c in client.of("patch") if c[2] == "GPUPool"]
+    assert status_patch[5]["status"]["allocatedGB"] == 2
+    client.calls.clear()
+    handlers.audit(memo, logging.getLogger("test.audit"))
+    assert client.of("patch") == [] and client.applied("ConfigMap") == []
+
+
 def _isvc_event(client, memo, name, event_type, status):
     body = copy.deepcopy(stored(client, name, ISVC))
     body["status"] = status

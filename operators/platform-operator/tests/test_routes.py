@@ -1,11 +1,16 @@
 """Route-table entries and merging into the gateway's shared ConfigMap."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
+import yaml
+from conftest import EXAMPLES
 from k8s_schemas import validate
 
 from platform_operator.config import OperatorConfig
+from platform_operator.dryrun import render_documents
 from platform_operator.models import AIServiceSpec
 from platform_operator.routes import (
     RouteConflict,
@@ -106,3 +111,38 @@ def test_configmap_is_valid_and_carries_the_table():
         ("routes", "platform", "42")
     assert json.loads(cm["data"]["r.json"]) == table
     assert "resourceVersion" not in routes_configmap(config, table)["metadata"]
+
+
+# ---------------------------------------------------------------- the contract with the gateway
+
+CONTRACT = Path(__file__).resolve().parents[3] / "tests" / "contracts" / "routes.sample.json"
+
+
+def render_sample_table() -> str:
+    """routes.json as the operator renders it for its examples (dry run, the real code path),
+    with the audio example switched to OIP v2 so the sample holds v1 and v2 routes."""
+    docs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(EXAMPLES.glob("*.yaml"))]
+    for doc in docs:
+        if doc["kind"] == "AIService" and doc["metadata"]["name"] == "audio":
+            doc["spec"]["route"]["protocol"] = "v2"
+    config = OperatorConfig(namespace="ai-platform")
+    rendered = render_documents(docs, namespace="ai-platform", config=config)
+    cms = [o for o in rendered.objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == config.routes_configmap]
+    assert len(cms) == 1, rendered.notes
+    return cms[0]["data"][config.routes_key]
+
+
+def test_committed_route_sample_is_what_the_operator_renders():
+    """tests/contracts/routes.sample.json is the gateway's test input (services/gateway/tests/
+    test_routes_contract.py); it must stay what this code renders. Refresh it with
+    AIP_UPDATE_CONTRACTS=1 and commit the change."""
+    text = render_sample_table()
+    table = json.loads(text)
+    assert {r["protocol"] for r in table["routes"]} == {"v1", "v2"}
+    assert {r["name"] for r in table["routes"]} == {"audio", "document-qa", "translation", "vlm"}
+    if os.environ.get("AIP_UPDATE_CONTRACTS") == "1":
+        CONTRACT.parent.mkdir(parents=True, exist_ok=True)
+        CONTRACT.write_text(text, encoding="utf-8")
+    assert CONTRACT.exists(), f"{CONTRACT} is missing: run this test with AIP_UPDATE_CONTRACTS=1"
+    assert CONTRACT.read_text(encoding="utf-8") == text, (
+        f"{CONTRACT.name} is stale: run this test with AIP_UPDATE_CONTRACTS=1 and commit it")

@@ -6,7 +6,7 @@ import pytest
 from conftest import MINIMAL_PDF, make_png, make_wav
 
 from gateway.auth import Principal, parse_seed_keys
-from gateway.operations import format_transcription, to_csv, to_srt, to_vtt
+from gateway.operations import csv_cell, format_transcription, to_csv, to_srt, to_vtt
 from gateway.routetable import RouteTable, parse_routes
 from gateway.settings import Settings
 from gateway.uploads import sniff
@@ -60,8 +60,8 @@ def test_srt_vtt_csv_and_openai_shapes():
     assert to_csv({"transactions": [{"date": "2024-01-01", "description": "a,b", "amount": "-1.00",
                                      "balance": None, "type": "debit", "page": 2, "balance_ok": False,
                                      "problem": "balance_mismatch", "row": 9}]}) == (
-        "date,description,amount,balance,type,page,balance_ok,problem\n"
-        '2024-01-01,"a,b",-1.00,,debit,2,false,balance_mismatch\n')
+        "date,description,amount,balance,type,page,balance_ok,problem\r\n"
+        '2024-01-01,"a,b",-1.00,,debit,2,false,balance_mismatch\r\n')
 
 
 @pytest.mark.parametrize("data,kind", [
@@ -82,3 +82,40 @@ def test_seed_key_spec_and_scopes():
     p = Principal("k", "n", ("statements",))
     assert p.allows("statements") and not p.allows("transcriptions")
     assert Principal("k", "n", ("all",)).allows("anything")
+
+
+def _tx(**kw):
+    base = {"date": "2024-01-05", "description": "x", "amount": "-1.00", "balance": "1.00", "type": "debit",
+            "page": 1, "balance_ok": True, "problem": None}
+    return {**base, **kw}
+
+
+def test_csv_is_rfc4180_with_crlf_and_quotes():
+    # moved here from the web UI's tests when its own CSV writer was deleted: one writer now
+    out = to_csv({"transactions": [
+        _tx(description='Shop "A", Ltd', amount="-3.10", balance="96.90"),
+        _tx(description="two\nlines", amount="1.00", balance=None, type="credit", balance_ok=False,
+            problem="expected 1.00"),
+    ]})
+    lines = out.split("\r\n")
+    assert lines[0] == "date,description,amount,balance,type,page,balance_ok,problem"
+    assert lines[1] == '2024-01-05,"Shop ""A"", Ltd",-3.10,96.90,debit,1,true,'
+    assert '"two\nlines",1.00,,credit,1,false,expected 1.00\r\n' in out
+    assert out.endswith("\r\n")
+
+
+@pytest.mark.parametrize("value,cell", [
+    ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'), ("+1+2", "'+1+2"), ("-fee", "'-fee"),
+    ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"),
+    ("-12.50", "-12.50"), ("+3", "+3"), ("-0.01", "-0.01"), ("12.00", "12.00"), ("a=b", "a=b"), (None, ""),
+    (True, "true"), (3, "3"),
+])
+def test_csv_cells_neutralise_formulas_but_keep_signed_numbers(value, cell):
+    assert csv_cell(value) == cell
+
+
+def test_csv_guards_formulas_in_every_column():
+    out = to_csv({"transactions": [_tx(description='=HYPERLINK("x")', amount="-5.00", problem="@risk"),
+                                   _tx(description="-fee", amount="=1+1")]})
+    assert '"\'=HYPERLINK(""x"")",-5.00,' in out
+    assert ",'-fee,'=1+1," in out and ",'@risk\r\n" in out

@@ -7,7 +7,10 @@ of the model services (kit's error body included), with knobs for delay and fail
   - an `audio` field (b64) -> a transcription result shaped like audio-service's
   - a `document` field (b64) -> a statement result shaped like vlm-service's
   - anything else -> `{"echo": instance, "model": <model>}`
-  An instance may ask for `"delay": seconds` or `"fail": status` itself.
+  An instance may ask for `"delay": seconds` or `"fail": status` (and `"fail_code"`) itself.
+- `POST /v2/models/<model>/infer`: the same, in OIP v2 as kit's `payload` speaks it: a BYTES
+  input (`audio`, `document`: base64 text; `json`: a JSON object's text) with options as
+  request `parameters`, answered as a BYTES output `result` holding the JSON document.
 - `POST /control` `{"fail_status": 503|null, "delay": seconds}` sets behaviour for every call.
 - `GET /last` -> the last predict call's headers and instance (without the base64 data).
 - `/v2/health/live`, `/v2/health/ready`, `/v2/models/<model>/ready`.
@@ -84,7 +87,11 @@ async def predict(request: Request) -> Response:
     STATE["last"] = {"headers": dict(request.headers), "instance": shown}
     if fail:
         code = {400: "invalid_input", 422: "unprocessable", 503: "overloaded"}.get(int(fail), "error")
-        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=int(fail))
+        if isinstance(instance, dict) and instance.get("fail_code"):
+            code = instance["fail_code"]
+        headers = {"retry-after": "1"} if int(fail) == 503 else None
+        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=int(fail),
+                            headers=headers)
     if isinstance(instance, dict) and "audio" in instance:
         data = base64.b64decode(instance["audio"]["b64"])
         return JSONResponse({"predictions": [transcription(instance, data)]})
@@ -92,6 +99,35 @@ async def predict(request: Request) -> Response:
         data = base64.b64decode(instance["document"]["b64"])
         return JSONResponse({"predictions": [statement(instance, data)]})
     return JSONResponse({"predictions": [{"echo": instance, "model": model}]})
+
+
+async def infer_v2(request: Request) -> Response:
+    model = request.path_params["model"]
+    if model != STATE["model"]:
+        return JSONResponse({"error": f"model {model} not found"}, status_code=404)
+    try:
+        payload = json.loads(await request.body())
+        tensor = next(t for t in payload["inputs"] if t["datatype"] == "BYTES")
+        element = tensor["data"][0]
+        params = payload.get("parameters") or {}
+    except (ValueError, KeyError, IndexError, TypeError, StopIteration):
+        return JSONResponse({"error": "invalid v2 payload", "code": "invalid_input"}, status_code=400)
+    STATE["calls"] += 1
+    STATE["last"] = {"headers": dict(request.headers), "protocol": "v2", "input": tensor["name"],
+                     "parameters": params}
+    if STATE["delay"]:
+        await asyncio.sleep(STATE["delay"])
+    if STATE["fail_status"]:
+        fail = int(STATE["fail_status"])
+        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": "error"}, status_code=fail)
+    if tensor["name"] == "json":
+        result = {"echo": json.loads(element), "model": model, "protocol": "v2"}
+    else:
+        data = base64.b64decode(element, validate=True)
+        build = transcription if tensor["name"] == "audio" else statement
+        result = build(dict(params), data)
+    out = {"name": "result", "shape": [1], "datatype": "BYTES", "data": [json.dumps(result)]}
+    return JSONResponse({"model_name": model, "id": payload.get("id") or "1", "outputs": [out]})
 
 
 async def control(request: Request) -> Response:
@@ -118,6 +154,7 @@ async def model_ready(request: Request) -> Response:
 
 app = Starlette(routes=[
     Route("/v1/models/{model}:predict", predict, methods=["POST"]),
+    Route("/v2/models/{model}/infer", infer_v2, methods=["POST"]),
     Route("/control", control, methods=["POST"]),
     Route("/last", last, methods=["GET"]),
     Route("/v2/health/live", ok, methods=["GET"]),

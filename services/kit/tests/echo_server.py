@@ -1,7 +1,9 @@
 """A small real model server built on kit, used by kit's own tests.
 
 `POST /v1/models/echo:predict` returns each document's length and sha256; option
-`sleep` makes the work block a worker thread that long; `fail` raises the named error.
+`sleep` makes the work block a worker thread that long (in steps that stop when the caller
+has gone), `record` appends a line to that file when the work finishes; `fail` raises the named
+error.
 """
 
 import hashlib
@@ -11,8 +13,9 @@ import kserve
 from pydantic_settings import SettingsConfigDict
 
 from kit import errors
+from kit.cancellation import raise_if_cancelled
 from kit.concurrency import BoundedExecutor
-from kit.payload import binary_inputs, make_response
+from kit.payload import binary_inputs, bytes_io_metadata, make_response
 from kit.server import serve
 from kit.settings import ServiceSettings
 
@@ -34,6 +37,12 @@ class EchoModel(kserve.Model):
         super().__init__("echo")
         self.executor = BoundedExecutor(settings.max_concurrency, settings.max_queue)
 
+    def get_input_types(self):
+        return bytes_io_metadata("document")[0]
+
+    def get_output_types(self):
+        return bytes_io_metadata("document")[1]
+
     def load(self) -> bool:
         self.ready = True
         return self.ready
@@ -42,12 +51,18 @@ class EchoModel(kserve.Model):
     def work(data: bytes, options: dict) -> dict:
         if options.get("fail"):
             raise FAILURES[options["fail"]]
-        time.sleep(float(options.get("sleep", 0)))
+        deadline = time.monotonic() + float(options.get("sleep", 0))
+        while time.monotonic() < deadline:  # work in small steps, stopping when the caller has gone
+            raise_if_cancelled()
+            time.sleep(0.05)
+        if options.get("record"):
+            with open(options["record"], "a") as fh:
+                fh.write("done\n")
         return {"length": len(data), "sha256": hashlib.sha256(data).hexdigest(), "options": options}
 
     async def predict(self, payload, headers=None, response_headers=None):
-        items = binary_inputs(payload, field="document")
-        results = [await self.executor.run(self.work, it.data, it.options) for it in items]
+        items = binary_inputs(payload, field="document", max_items=4)
+        results = await self.executor.map(self.work, [(it.data, it.options) for it in items])
         return make_response(payload, self.name, results)
 
 

@@ -23,6 +23,7 @@ def start_server(tmp: Path, name: str, **env) -> ServerProcess:
                          ready_url=f"{url}/v2/health/ready", timeout=180, name=name)
     proc.start()
     proc.url = url
+    proc.grpc_address = f"127.0.0.1:{grpc}"
     return proc
 
 

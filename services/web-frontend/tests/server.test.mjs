@@ -8,17 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectSecure, freePort, readRest } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(env) {
   const port = await freePort();
@@ -136,12 +129,7 @@ describe("proxy", () => {
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toContain("event: started");
     finishStream();
-    let rest = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += new TextDecoder().decode(value);
-    }
+    const rest = await readRest(reader);
     expect(rest).toContain("event: succeeded");
   });
   it("passes the gateway's early answer to an upload through (413), not a 502", async () => {
@@ -171,4 +159,77 @@ describe("proxy", () => {
       down.proc.kill();
     }
   });
+});
+
+describe("security headers on every response", () => {
+  it("static, 404, 405, proxied, proxied errors and gateway down", async () => {
+    expectSecure(await fetch(web.base + "/"), "index");
+    expectSecure(await fetch(web.base + "/assets/app.js"), "asset");
+    expectSecure(await fetch(web.base + "/missing.js"), "404");
+    expectSecure(await fetch(web.base + "/", { method: "DELETE" }), "405");
+    expectSecure(await fetch(web.base + "/api/v1/me"), "proxied");
+    expectSecure(await fetch(web.base + "/api/v1/too-big", { method: "POST", body: "x" }), "proxied 413");
+    const down = await startServer({ WEB_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`, WEB_DIST: dist });
+    try {
+      expectSecure(await fetch(down.base + "/api/v1/me"), "502");
+    } finally {
+      down.proc.kill();
+    }
+  });
+});
+
+/** Open a socket, send `first`, then one byte of `trickle` every `everyMs`; resolve with how
+ * long the server took to close it and what it answered. */
+function trickle(base, first, more, everyMs = 200, limitMs = 10_000) {
+  const { port } = new URL(base);
+  return new Promise((resolve) => {
+    const start = Date.now();
+    let said = "";
+    let i = 0;
+    const sock = net.connect(Number(port), "127.0.0.1", () => sock.write(first));
+    const timer = setInterval(() => {
+      if (Date.now() - start > limitMs) {
+        clearInterval(timer);
+        sock.destroy();
+        resolve({ ms: null, said });
+      } else if (more && !sock.destroyed) sock.write(more[i++ % more.length]);
+    }, everyMs);
+    sock.on("data", (d) => (said += d));
+    sock.on("error", () => undefined);
+    sock.on("close", () => {
+      clearInterval(timer);
+      resolve({ ms: Date.now() - start, said });
+    });
+  });
+}
+
+describe("slow clients", () => {
+  let slow;
+  beforeAll(async () => {
+    slow = await startServer({ WEB_GATEWAY_URL: gatewayUrl, WEB_DIST: dist, WEB_HEADERS_TIMEOUT_S: "1", WEB_REQUEST_TIMEOUT_S: "2" });
+  });
+  afterAll(() => slow?.proc.kill());
+
+  it("cuts off trickled headers after the header timeout with 408", async () => {
+    const { ms, said } = await trickle(slow.base, "GET / HTTP/1.1\r\nHost: x\r\n", "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaa");
+    expect(ms).not.toBeNull();
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(ms).toBeLessThan(2500);
+    expect(said).toMatch(/^HTTP\/1\.1 408 /);
+  });
+  it("cuts off a trickled upload after the request timeout, proxied or not", async () => {
+    const head = "POST /api/v1/upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n";
+    const { ms } = await trickle(slow.base, head, "abcdefgh");
+    expect(ms).not.toBeNull();
+    expect(ms).toBeLessThan(3500);
+  });
+  it("leaves event streams (long responses) alone", async () => {
+    const r = await fetch(slow.base + "/api/v1/jobs/j2/events");
+    const reader = r.body.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: started");
+    await new Promise((res) => setTimeout(res, 3000)); // longer than both timeouts
+    finishStream();
+    const rest = await readRest(reader);
+    expect(rest).toContain("event: succeeded");
+  }, 10_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  balanceSeries, CSV_HEADER, filterTransactions, monthlyFlows, reconciliation, sortTransactions, totals, transactionsToCsv,
+  balanceSeries, filterTransactions, monthlyFlows, reconciliation, sortTransactions, totals,
 } from "../src/lib/statement";
 import type { StatementResult, Transaction } from "../src/lib/types";
 
@@ -99,25 +99,5 @@ describe("reconciliation", () => {
     expect(r.ok).toBe(false);
     expect(r.label).toBe("Does not reconcile");
     expect(r.reasons).toEqual(["Some rows fail the running-balance check.", "Page 2, row 1: expected 2306.90"]);
-  });
-});
-
-describe("transactionsToCsv", () => {
-  it("writes the gateway's header and quotes per RFC 4180", () => {
-    const csv = transactionsToCsv([
-      tx({ date: "2024-01-05", description: 'Shop "A", Ltd', amount: "-3.10", balance: "96.90", row: 3 }),
-      tx({ description: "two\nlines", amount: "1.00", balance_ok: false, problem: "expected 1.00", type: "credit" }),
-    ]);
-    const lines = csv.split("\r\n");
-    expect(lines[0]).toBe(CSV_HEADER.join(","));
-    expect(lines[0]).toBe("date,description,amount,balance,type,page,balance_ok,problem");
-    expect(lines[1]).toBe('2024-01-05,"Shop ""A"", Ltd",-3.10,96.90,debit,1,true,');
-    expect(csv).toContain('"two\nlines",1.00,,credit,1,false,expected 1.00\r\n');
-    expect(csv.endsWith("\r\n")).toBe(true);
-  });
-  it("neutralises spreadsheet formulas in text but not negative amounts", () => {
-    const csv = transactionsToCsv([tx({ description: "=HYPERLINK(\"x\")", amount: "-5.00" }), tx({ description: "-fee" })]);
-    expect(csv).toContain(`"'=HYPERLINK(""x"")",-5.00,`);
-    expect(csv).toContain(",'-fee,");
   });
 });

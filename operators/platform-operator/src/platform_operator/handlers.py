@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any
@@ -14,12 +15,13 @@ from .client import ApiError, KubeClient
 from .conditions import is_true, mirror_ready, set_condition
 from .config import OperatorConfig
 from .models import AISERVICE_NAME_RULE, AIServiceSpec, GPUPoolSpec
-from .reconcile import NoPool, pool_status, reconcile_service, requeue_after_delete, withdraw
+from .reconcile import NoPool, pool_status, prune_routes, reconcile_service, requeue_after_delete, withdraw
 from .render import LABEL_SERVICE, MANAGED_BY
 from .timeslicing import configmap_name, timeslicing_configmap
 
 RETRY_DELAY = 10
 NO_POOL_DELAY = 60
+AUDIT_INTERVAL = 60
 _MANAGED = {"app.kubernetes.io/managed-by": MANAGED_BY["app.kubernetes.io/managed-by"]}
 
 
@@ -85,9 +87,9 @@ def reconcile_aiservice(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, statu
     logger.info("AIService reconciled: %s", outcome.status.get("conditions"))
 
 
-@kopf.on.delete(GROUP, VERSION, "aiservices")
 def delete_aiservice(name: str, namespace: str, spec: kopf.Spec, memo: kopf.Memo, logger, **_: Any) -> None:
-    """Remove the route and InferenceService; admit services that were waiting for the memory."""
+    """Remove the route and InferenceService of a deleted AIService; admit services that were
+    waiting for its memory."""
     client = memo.client
     try:
         with memo.lock:
@@ -96,6 +98,21 @@ def delete_aiservice(name: str, namespace: str, spec: kopf.Spec, memo: kopf.Memo
     except ApiError as exc:
         raise _retry(exc) from exc
     logger.info("AIService deleted; requeued %s", touched)
+
+
+@kopf.on.event(GROUP, VERSION, "aiservices")
+def forget_deleted_aiservice(type: str, name: str, namespace: str, spec: kopf.Spec, memo: kopf.Memo, logger,
+                             **kwargs: Any) -> None:
+    """Clean up after an AIService is gone. No finalizer: deleting an AIService never waits for
+    the operator (a `helm uninstall` removes the operator's RBAC together with the services).
+    The InferenceService goes with its owner (garbage collector); a route left behind because the
+    operator was down is pruned by the audit at startup and every AUDIT_INTERVAL seconds."""
+    if type != "DELETED":
+        return
+    try:
+        delete_aiservice(name=name, namespace=namespace, spec=spec, memo=memo, logger=logger, **kwargs)
+    except kopf.TemporaryError as exc:
+        logger.warning("cleanup after %s/%s failed; the audit retries it: %s", namespace, name, exc)
 
 
 @kopf.on.event("serving.kserve.io", "v1beta1", "inferenceservices", labels=_MANAGED)
@@ -145,7 +162,6 @@ def reconcile_gpupool(name: str, body: kopf.Body, spec: kopf.Spec, meta: kopf.Me
     logger.info("GPUPool reconciled; requeued %s", touched)
 
 
-@kopf.timer(GROUP, VERSION, "gpupools", interval=60, initial_delay=30)
 def audit_gpupool(name: str, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status, patch: kopf.Patch,
                   memo: kopf.Memo, logger, **_: Any) -> None:
     """Backstop: recount the pool's budget and requeue services whose admission would change."""
@@ -164,3 +180,45 @@ def audit_gpupool(name: str, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Stat
         patch.status.update(changed)
     if touched:
         logger.info("GPUPool audit requeued %s", touched)
+
+
+def audit(memo: kopf.Memo, logger) -> None:
+    """One audit round: prune routes of AIServices that are gone, recount every GPUPool."""
+    client = memo.client
+    with memo.lock:
+        pruned = prune_routes(client, memo.config)
+    if pruned:
+        logger.info("pruned routes of deleted AIServices: %s", pruned)
+    for pool in client.list(API_VERSION, "GPUPool"):
+        body = kopf.Body(pool)
+        patch = kopf.Patch()
+        audit_gpupool(name=body.meta["name"], spec=body.spec, meta=body.meta, status=body.status, patch=patch,
+                      memo=memo, logger=logger)
+        if patch.get("status"):
+            client.patch(API_VERSION, "GPUPool", body.meta["name"], None, {"status": dict(patch["status"])},
+                         status=True)
+
+
+async def _audit_loop(memo: kopf.Memo, logger) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(audit, memo, logger)
+        except (ApiError, kopf.TemporaryError) as exc:
+            logger.warning("audit failed, next round in %ss: %s", AUDIT_INTERVAL, exc)
+        except Exception:  # never let the backstop die
+            logger.exception("audit failed, next round in %ss", AUDIT_INTERVAL)
+        await asyncio.sleep(AUDIT_INTERVAL)
+
+
+@kopf.on.startup()
+async def start_audit(memo: kopf.Memo, logger, **_: Any) -> None:
+    """Run the audit now and every AUDIT_INTERVAL seconds (an operator-wide task, not a kopf
+    timer: timers put a finalizer on every GPUPool, which would block their deletion)."""
+    memo.audit_task = asyncio.get_running_loop().create_task(_audit_loop(memo, logger))
+
+
+@kopf.on.cleanup()
+async def stop_audit(memo: kopf.Memo, **_: Any) -> None:
+    task = memo.get("audit_task")
+    if task is not None:
+        task.cancel()

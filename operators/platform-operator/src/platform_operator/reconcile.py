@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from .render import ISVC_API_VERSION, Owner, inference_service, predictor_host
 from .routes import RouteConflict, merge_route, parse_table, remove_route, route_entry, routes_configmap
 
 log = logging.getLogger(__name__)
+_PREDICTOR_UPSTREAM = re.compile(r"http://[a-z0-9-]+-predictor\.[a-z0-9-]+\.svc\.cluster\.local")
 REQUEUE_ANNOTATION = "platform.ai-platform.dev/requeued-at"
 
 
@@ -109,6 +111,24 @@ def requeue_after_delete(client: Client, spec: dict, gone: str) -> list[str]:
     claims = [c for c in claims_on(pool["metadata"]["name"], pools, client.list(API_VERSION, "AIService"))
               if c.key != gone]
     return requeue(client, claims, plan(pool_spec, claims))
+
+
+def prune_routes(client: Client, config: OperatorConfig) -> list[str]:
+    """Drop the route entries of AIServices that no longer exist (deleted while the operator was
+    down or could not reach the API); returns the names removed. Entries not pointing at a
+    KServe predictor host are left alone."""
+    live = client.get("v1", "ConfigMap", config.routes_configmap, config.namespace)
+    if live is None:
+        return []
+    existing = {f"http://{predictor_host(o['metadata']['name'], o['metadata'].get('namespace', ''))}"
+                for o in client.list(API_VERSION, "AIService")}
+    stale = [r.get("name") for r in parse_table((live.get("data") or {}).get(config.routes_key))["routes"]
+             if _PREDICTOR_UPSTREAM.fullmatch(str(r.get("upstream", ""))) and r.get("upstream") not in existing]
+    if stale:
+        update_routes(client, config, lambda t: {**t, "routes": [r for r in t["routes"]
+                                                                 if r.get("name") not in stale or
+                                                                 r.get("upstream") in existing]})
+    return stale
 
 
 def update_routes(client: Client, config: OperatorConfig, change) -> None:

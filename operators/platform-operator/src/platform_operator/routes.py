@@ -7,7 +7,10 @@ import json
 from .catalog import TASK_DEFAULTS
 from .config import OperatorConfig
 from .models import AIServiceSpec
-from .render import MANAGED_BY, model_name, predictor_host
+from .render import model_name, predictor_host
+
+
+ROUTE_TABLE_LABEL = "platform.ai-platform.dev/route-table"
 
 
 class RouteConflict(ValueError):
@@ -80,8 +83,11 @@ def remove_route(table: dict, name: str, upstream: str | None = None) -> dict:
 
 def routes_configmap(config: OperatorConfig, table: dict, resource_version: str | None = None) -> dict:
     """The route ConfigMap to apply; a resourceVersion makes the apply fail on a concurrent change."""
+    # Only the operator's own label: server-side apply takes ownership of every field it sends, so
+    # app.kubernetes.io/* labels here would conflict with a Helm release that owns the ConfigMap
+    # (charts/platform-operator creates it empty, so that `helm uninstall` removes it).
     metadata: dict = {"name": config.routes_configmap, "namespace": config.namespace,
-                      "labels": {"app.kubernetes.io/name": "gateway-routes", **MANAGED_BY}}
+                      "labels": {ROUTE_TABLE_LABEL: "gateway"}}
     if resource_version:
         metadata["resourceVersion"] = resource_version
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,

@@ -12,11 +12,12 @@ from faster_whisper import WhisperModel
 from faster_whisper.utils import available_models
 
 from kit import gpu
+from kit.cancellation import raise_if_cancelled
 from kit.concurrency import BoundedExecutor
 from kit.errors import ModelNotReady
 from kit.logging import get_logger
 from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
-from kit.payload import binary_inputs, make_response
+from kit.payload import binary_inputs, bytes_io_metadata, make_response
 
 from .audio import decode
 from .options import TranscribeOptions, parse_options
@@ -115,6 +116,7 @@ def run_transcription(whisper: WhisperModel, samples, duration: float, opts: Tra
     segments, info = whisper.transcribe(samples, **opts.transcribe_kwargs())
     out = []
     for seg in segments:  # a generator: decoding happens while iterating
+        raise_if_cancelled()  # the caller has gone: stop before the next 30 s window
         item: dict[str, Any] = {
             "id": seg.id,
             "start": _r(seg.start, 2),
@@ -149,6 +151,12 @@ class AudioModel(kserve.Model):
         self._local = threading.local()
         self.executor = BoundedExecutor(settings.max_concurrency, settings.max_queue, name="whisper")
 
+    def get_input_types(self) -> list[dict]:
+        return bytes_io_metadata("audio")[0]
+
+    def get_output_types(self) -> list[dict]:
+        return bytes_io_metadata("audio")[1]
+
     def load(self) -> bool:
         if self.settings.max_memory_gb:
             logger.info("GPU memory budget %.1f GB is advisory for CTranslate2", self.settings.max_memory_gb)
@@ -168,6 +176,7 @@ class AudioModel(kserve.Model):
             self._local.reniced = True
         INFERENCE_IN_FLIGHT.labels(self.name).inc()
         try:
+            raise_if_cancelled()
             with observe(self.name, "decode"):
                 audio = decode(data, self.settings.max_duration_s)
             logger.info("transcribing %.1f s of audio (%s)", audio.duration, opts.task)
@@ -181,9 +190,10 @@ class AudioModel(kserve.Model):
             raise ModelNotReady(self.name)
         try:
             # base64 of a long recording takes a while: off the event loop too
-            items = await asyncio.to_thread(binary_inputs, payload, "audio")
+            items = await asyncio.to_thread(binary_inputs, payload, "audio", self.settings.max_instances)
             jobs = [(it.data, parse_options(it.options, self.english_only)) for it in items]
-            results = await asyncio.gather(*(self.executor.run(self.work, data, opts) for data, opts in jobs))
+            # all or nothing: a failed (or refused) item cancels the request's other items
+            results = await self.executor.map(self.work, jobs)
         except Exception as exc:
             INFERENCE_ERRORS.labels(self.name, getattr(exc, "code", "internal")).inc()
             raise

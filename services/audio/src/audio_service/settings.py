@@ -26,3 +26,6 @@ class Settings(ServiceSettings):
     max_duration_s: float = Field(3600.0, gt=0, description="longest audio accepted, seconds")
     worker_nice: int = Field(10, ge=0, le=19, description="nice of inference threads, so health checks stay fast")
     max_concurrency: int = Field(2, ge=1, description="transcriptions running at once (CTranslate2 workers)")
+    max_instances: int = Field(8, ge=1, description="recordings per request; more get 413 too_many_instances")
+    max_request_mb: float = Field(200, gt=0, description="largest request body (an hour of 16 kHz WAV in base64 "
+                                  "is ~155 MB); larger get 413")

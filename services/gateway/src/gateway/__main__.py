@@ -26,6 +26,7 @@ def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
     from .app import create_app
+    from .httpserver import timed_protocol
 
     app = create_app(settings)
     config = uvicorn.Config(
@@ -35,7 +36,7 @@ def cmd_serve(args, settings: Settings) -> int:
         log_config=None,
         access_log=False,
         loop="auto",
-        http="auto",
+        http=timed_protocol(settings.header_timeout_s, settings.body_timeout_s),
         timeout_graceful_shutdown=10,
         proxy_headers=True,
         server_header=False,

@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 from . import __version__
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
-from .middleware import AuthMiddleware
+from .middleware import AuthMiddleware, RequestIdGuard
 from .settings import Settings, get_settings
 from .state import Gateway
 from .uploads import UploadLimitMiddleware
@@ -55,11 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     _mount_docs(app)
 
-    # outermost first: request id, metrics, auth (before any body is read), upload limits
+    # innermost first: upload limits, auth (before any body is read), metrics, request id, its guard metrics, auth (before any body is read), upload limits
     app.add_middleware(UploadLimitMiddleware, limit_for_path=gw.upload_limit)
     app.add_middleware(AuthMiddleware, gw=gw)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdGuard)
     return app
 
 

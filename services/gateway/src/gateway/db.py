@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 from sqlalchemy import (
@@ -101,13 +102,37 @@ def iso(value: dt.datetime | None) -> str | None:
     return v.isoformat().replace("+00:00", "Z") if v else None
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) readable by this user only (0700); tighten it if it exists."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.chmod(path, 0o700)
+    except OSError as exc:  # e.g. a mounted volume owned by someone else
+        log.warning("cannot make %s private: %s", path, exc)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create `path` as 0600 before a library opens it (SQLite gives its -wal/-shm files the
+    database file's mode); tighten an existing one."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        log.warning("cannot make %s private: %s", path, exc)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            db_file = Path(path)
+            if not db_file.parent.exists():
+                private_dir(db_file.parent)
+            private_file(db_file)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

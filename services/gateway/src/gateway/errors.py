@@ -25,6 +25,7 @@ _DEFAULT_CODES = {
     422: "validation_error",
     429: "rate_limited",
     500: "internal_error",
+    501: "not_implemented",
     502: "bad_gateway",
     503: "service_unavailable",
     504: "upstream_timeout",

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -91,9 +92,10 @@ class JobManager:
             upload_path = str(d / "upload.bin")
 
             def _save():
-                d.mkdir(parents=True, exist_ok=True)
+                d.mkdir(mode=0o700, parents=True, exist_ok=True)
                 upload_file.seek(0)
-                with open(upload_path, "wb") as out:
+                fd = os.open(upload_path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+                with open(fd, "wb") as out:
                     shutil.copyfileobj(upload_file, out, 1024 * 1024)
                     out.flush()
                     os.fsync(out.fileno())
@@ -101,7 +103,7 @@ class JobManager:
             await to_thread.run_sync(_save)
         now = utcnow()
         job = Job(id=job_id, key_id=principal.key_id, kind=route.kind, route=route.name, state="queued",
-                  created_at=now, updated_at=now, progress=0.0, filename=(filename or None) and filename[:255],
+                  created_at=now, updated_at=now, progress=0.0, filename=clean_filename(filename),
                   upload_path=upload_path, request=spec, attempts=0, request_id=request_id)
 
         def _insert():
@@ -147,6 +149,16 @@ class JobManager:
                 return list(s.scalars(q))
 
         return await to_thread.run_sync(_events)
+
+    async def counts_by_route(self) -> dict[tuple[str, str], int]:
+        """`{(route, state): n}` of queued and running jobs in the database (all replicas)."""
+        def _count():
+            with self.Session() as s:
+                q = (select(Job.route, Job.state, func.count()).where(Job.state.in_(("queued", "running")))
+                     .group_by(Job.route, Job.state))
+                return {(route, state): n for route, state, n in s.execute(q)}
+
+        return await to_thread.run_sync(_count)
 
     async def wait_change(self, timeout: float) -> None:
         async with self._changed:
@@ -392,6 +404,15 @@ class JobManager:
         if changed and at_start:
             log.info("recovered %d jobs at startup", changed)
         return changed
+
+
+def clean_filename(name: str | None) -> str | None:
+    """A client's file name as it is safe to store and show: control characters (NUL, CR,
+    LF, ESC...) and other invisible format characters removed, at most 255 characters."""
+    if not name:
+        return None
+    kept = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return kept[:255] or None
 
 
 def _valid_id(job_id: str) -> bool:

@@ -28,6 +28,13 @@ BREAKER_STATE = Gauge(
 JOBS_QUEUED = Gauge("gateway_job_queue_depth", "Jobs waiting to run")
 JOBS_RUNNING = Gauge("gateway_jobs_running", "Jobs running in this process")
 JOBS_FINISHED = Counter("gateway_jobs_finished_total", "Jobs finished by kind and state", ["kind", "state"])
+ROUTE_JOBS_QUEUED = Gauge(
+    "gateway_jobs_queued", "Jobs waiting per route, across every gateway replica (the database's count)", ["route"]
+)
+ROUTE_JOBS_RUNNING = Gauge(
+    "gateway_jobs_in_progress", "Jobs running per route, across every gateway replica (the database's count)",
+    ["route"],
+)
 RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused by the rate limit")
 ROUTE_TABLE_VERSION = Gauge("gateway_route_table_version", "Increments each time the route table is loaded")
 
@@ -62,3 +69,12 @@ class MetricsMiddleware:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info("%s %s %d", method, scope["path"], status_holder[0],
                                 extra={"duration_ms": round(elapsed * 1000, 2)})
+
+
+def set_route_job_gauges(counts: dict[tuple[str, str], int], routes: list[str]) -> None:
+    """Set the per-route job gauges from `{(route, state): n}`; every current route gets a
+    value (0 when idle), so an autoscaler sees a series even before the first job."""
+    seen = set(routes) | {r for r, _ in counts}
+    for route in seen:
+        ROUTE_JOBS_QUEUED.labels(route).set(counts.get((route, "queued"), 0))
+        ROUTE_JOBS_RUNNING.labels(route).set(counts.get((route, "running"), 0))

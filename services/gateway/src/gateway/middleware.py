@@ -4,7 +4,9 @@ valid key is refused before a single byte of its (possibly large) body is read."
 from __future__ import annotations
 
 import json
+import logging
 import math
+import re
 
 from anyio import to_thread
 
@@ -16,6 +18,27 @@ OPEN_PATHS = frozenset({
 })
 OPEN_PREFIXES = ("/docs/static/",)
 PRINCIPAL_KEY = "gateway.principal"
+REQUEST_ID_RULE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+
+log = logging.getLogger("gateway.request_id")
+
+
+class RequestIdGuard:
+    """Outermost: an `x-request-id` longer than 128 characters or with characters outside
+    `A-Z a-z 0-9 . _ : -` is dropped before anything reads it, so a fresh id is generated
+    (kit's middleware) and the raw value is never echoed, logged, sent upstream or stored."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            headers = scope.get("headers", ())
+            bad = [v for k, v in headers if k == b"x-request-id" and not REQUEST_ID_RULE.match(v)]
+            if bad:
+                log.warning("replaced an invalid x-request-id (%d bytes)", len(bad[0]))
+                scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"x-request-id"]}
+        await self.app(scope, receive, send)
 
 
 def _header(scope, name: bytes) -> str | None:

@@ -7,13 +7,13 @@ so a restarted gateway can run it again.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from .errors import ApiError
-from .routetable import Route
+from .routetable import UPLOAD_FIELD, Route
 
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 STATEMENT_FORMATS = ("json", "csv")
@@ -63,11 +63,10 @@ async def execute(gw, spec: dict, data: bytes | None, request_id: str | None) ->
     upstream = gw.upstreams.get(route)
     options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
     if op == "generic":
-        prediction = await upstream.predict(spec["body"], request_id)
+        prediction = await upstream.infer_json(spec["body"], request_id)
         return Output(prediction)
-    field = "audio" if expected == "transcription" else "document"
-    instance = {field: {"b64": base64.b64encode(data or b"").decode("ascii")}, **options}
-    prediction = await upstream.predict(instance, request_id)
+    field = UPLOAD_FIELD[route.kind]
+    prediction = await upstream.infer_upload(field, data or b"", options, request_id)
     if not isinstance(prediction, dict):
         raise ApiError(502, f"upstream '{route.name}' returned an unexpected result", code="bad_upstream_response")
     fmt = spec.get("format", "json")
@@ -154,18 +153,36 @@ def format_transcription(result: dict, fmt: str, openai: bool, task: str = "tran
 # ---------------------------------------------------------------- statements
 
 
+# OWASP "CSV injection": a cell starting with one of these runs as a formula in spreadsheets
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def csv_cell(value) -> str:
+    """One cell as text, with formula triggers neutralised by a leading apostrophe.
+
+    Decided by value, not by column: a plain decimal number (`-12.50`, `+3`) stays a number
+    so spreadsheets can sum the money columns, while any other text that starts with
+    = + - @ tab or CR (`=HYPERLINK(...)`, `-fee`, `-2+3`, `@SUM(...)`) is guarded, in whatever
+    column it turns up (a description, a problem note, a garbled amount).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def to_csv(result: dict) -> str:
+    """The transactions as RFC 4180 CSV: CRLF line ends, quoted where needed, no formulas."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for tx in result.get("transactions") or []:
-        row = []
-        for col in CSV_COLUMNS:
-            v = tx.get(col)
-            if isinstance(v, bool):
-                v = "true" if v else "false"
-            row.append("" if v is None else v)
-        writer.writerow(row)
+        writer.writerow([csv_cell(tx.get(col)) for col in CSV_COLUMNS])
     return buf.getvalue()
 
 
@@ -173,3 +190,26 @@ def format_statement(result: dict, fmt: str) -> Output:
     if fmt == "csv":
         return Output(to_csv(result), TEXT_MEDIA["csv"])
     return Output(result)
+
+
+def reformat(spec: dict, stored, fmt: str) -> Output | None:
+    """A finished job's stored result in another output format (None: the stored one).
+
+    Only a result stored as JSON can be re-rendered; the formats are those of the
+    synchronous call for the job's operation.
+    """
+    op = spec.get("op")
+    stored_fmt = spec.get("format", "json")
+    allowed = {"statement": STATEMENT_FORMATS, "transcription": TRANSCRIPTION_FORMATS}.get(op, ("json",))
+    if fmt not in allowed:
+        raise ApiError(422, f"format: this job's result is available as {', '.join(allowed)}",
+                       code="validation_error")
+    if fmt == stored_fmt:
+        return None
+    if not isinstance(stored, dict) or stored_fmt != "json":
+        raise ApiError(409, f"this job's result was stored as {stored_fmt}; ask for that format or run it "
+                            "again with format=json", code="format_unavailable")
+    if op == "statement":
+        return format_statement(stored, fmt)
+    return format_transcription(stored, fmt, openai=False, task=spec.get("options", {}).get("task") or "transcribe",
+                                words=bool(spec.get("options", {}).get("word_timestamps")))

@@ -41,7 +41,7 @@ class Route(BaseModel):
     path: str = ""
     upstream: str = Field(min_length=1)
     model: str = ""
-    protocol: Literal["v1"] = "v1"
+    protocol: Literal["v1", "v2"] = Field("v1", description="Open Inference Protocol version of the upstream")
     scopes: list[str] = Field(default_factory=list)
     timeout_s: float = Field(300.0, gt=0)
     max_upload_mb: float = Field(100.0, gt=0)
@@ -105,6 +105,44 @@ def parse_routes(text: str) -> list[Route]:
     return routes
 
 
+def parse_routes_lenient(text: str) -> tuple[list[Route], list[str]]:
+    """Parse a route table file route by route: a bad entry (invalid field, unknown protocol,
+    duplicate name or resource) is left out with a reason, and every other route is served.
+    Only a document that is not a route table at all raises ValueError."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"route table is not valid JSON: {exc}") from exc
+    if isinstance(doc, dict):
+        doc = doc.get("routes")
+    if not isinstance(doc, list):
+        raise ValueError("route table must be an object with a 'routes' list")
+    routes: list[Route] = []
+    problems: list[str] = []
+    names: set[str] = set()
+    resources: set[str] = set()
+    for i, raw in enumerate(doc):
+        label = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else f"#{i}"
+        label = str(label)[:63]
+        try:
+            route = Route.model_validate(raw)
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'route'}: {e['msg']}"
+                                for e in exc.errors()[:3])
+            problems.append(f"route {label!r} rejected: {reasons}")
+            continue
+        if route.name in names:
+            problems.append(f"route {label!r} rejected: the name is used by an earlier route")
+            continue
+        if route.resource in resources:
+            problems.append(f"route {label!r} rejected: resource '{route.resource}' is served by an earlier route")
+            continue
+        names.add(route.name)
+        resources.add(route.resource)
+        routes.append(route)
+    return routes, problems
+
+
 def default_routes(settings: Settings) -> list[Route]:
     routes = [
         Route(name="audio", kind="transcription", resource="transcriptions", upstream=settings.audio_url,
@@ -162,16 +200,18 @@ class RouteTable:
         if digest == self._digest:
             return False
         try:
-            routes = parse_routes(text)
+            routes, problems = parse_routes_lenient(text)
         except ValueError as exc:
             self.last_error = str(exc)
             self._digest = digest
             log.error("routes file %s rejected, keeping the previous table: %s", path, exc)
             return False
         self._digest = digest
-        self.last_error = None
+        self.last_error = "; ".join(problems) if problems else None
+        for problem in problems:  # one bad entry never takes the other routes down
+            log.error("routes file %s: %s", path, problem)
         self._install(routes)
-        log.info("route table loaded from %s: %s", path, ", ".join(r.name for r in routes))
+        log.info("route table loaded from %s: %s", path, ", ".join(f"{r.name} ({r.protocol})" for r in routes))
         return True
 
     def for_path(self, path: str) -> Route | None:

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
     auto_migrate: bool = Field(True, description="run Alembic migrations at startup")
 
+    header_timeout_s: float = Field(10.0, gt=0, description="a request's headers must arrive within this (408)")
+    body_timeout_s: float = Field(300.0, gt=0, description="a request's body must arrive within this after its "
+                                  "headers (408); 300 s lets a 100 MB upload through at ~350 kB/s")
+
     # auth
     api_keys: str = Field("", description="seed keys `key[:scope,scope];key2` (no scopes = all)")
     auth_cache_s: float = Field(5.0, ge=0, description="how long a looked-up key is trusted")

@@ -9,7 +9,7 @@ import time
 from anyio import to_thread
 
 from .auth import KeyStore, RateLimiter, seed_keys
-from .db import make_engine, make_sessionmaker, migrate, ping
+from .db import make_engine, make_sessionmaker, migrate, ping, private_dir
 from .jobs import JobManager
 from .metrics import ROUTE_TABLE_VERSION
 from .routetable import RouteTable
@@ -24,8 +24,8 @@ class Gateway:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        private_dir(settings.uploads_dir)
         self.engine = make_engine(settings.effective_database_url)
         self.Session = make_sessionmaker(self.engine)
         self.routes = RouteTable(settings)

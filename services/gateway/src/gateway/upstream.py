@@ -14,6 +14,7 @@ import aiohttp
 import orjson
 
 from .errors import ApiError
+from . import oip
 from .metrics import BREAKER_STATE, UPSTREAM_INFLIGHT, UPSTREAM_REQUESTS, UPSTREAM_SECONDS
 from .routetable import Route
 
@@ -132,19 +133,28 @@ class Upstream:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def predict(self, instance: dict, request_id: str | None, timeout_s: float | None = None) -> dict:
-        """POST one v1 instance to `/v1/models/<model>:predict`; returns `predictions[0]`."""
+    async def infer_upload(self, field: str, data: bytes, options: dict, request_id: str | None,
+                           timeout_s: float | None = None):
+        """One uploaded file (and its options) to the route's model, v1 or v2; the prediction."""
         route = self.route
-        body = orjson.dumps({"instances": [instance]})
-        url = f"{route.upstream}/v1/models/{route.model}:predict"
+        path, payload = oip.upload_request(route.protocol, route.model, field, data, options)
+        doc = await self._post(path, payload, request_id, timeout_s)
+        return oip.decode_prediction(route.protocol, doc, route.name)
+
+    async def infer_json(self, body: dict, request_id: str | None, timeout_s: float | None = None):
+        """A generic route's JSON object to the route's model, v1 or v2; the prediction."""
+        route = self.route
+        path, payload = oip.json_request(route.protocol, route.model, body)
+        doc = await self._post(path, payload, request_id, timeout_s)
+        return oip.decode_prediction(route.protocol, doc, route.name, generic=True)
+
+    async def _post(self, path: str, payload: dict, request_id: str | None, timeout_s: float | None):
+        route = self.route
         headers = {"content-type": "application/json"}
         if request_id:
             headers["x-request-id"] = request_id
-        doc = await self.call("POST", url, body, headers, timeout_s or route.timeout_s)
-        preds = doc.get("predictions") if isinstance(doc, dict) else None
-        if not isinstance(preds, list) or not preds:
-            raise ApiError(502, f"upstream '{route.name}' returned no predictions", code="bad_upstream_response")
-        return preds[0]
+        return await self.call("POST", f"{route.upstream}{path}", orjson.dumps(payload), headers,
+                               timeout_s or route.timeout_s)
 
     async def call(self, method: str, url: str, body: bytes, headers: dict, timeout_s: float):
         name = self.route.name
@@ -182,15 +192,26 @@ class Upstream:
                         raw = await resp.read()
                         status = resp.status
                         retry_after = resp.headers.get("retry-after", "")
-                except aiohttp.ClientConnectorError as exc:
-                    # nothing was sent: retrying is safe
+                except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                    # the connection was never made, so nothing was sent: retrying is safe
+                    timed_out = isinstance(exc, aiohttp.ConnectionTimeoutError)
                     if attempt + 1 < attempts and deadline - time.monotonic() > 0.2:
+                        log.warning("upstream %s: %s on attempt %d of %d; retrying", name,
+                                    "connect timeout" if timed_out else "connect error", attempt + 1, attempts)
                         await asyncio.sleep(0.05 * (attempt + 1))
                         continue
                     verdict = False
+                    tries = f" ({attempt + 1} attempts)" if attempt else ""
+                    if timed_out:
+                        UPSTREAM_REQUESTS.labels(name, "connect_timeout").inc()
+                        raise ApiError(
+                            503, f"connecting to upstream '{name}' timed out after "
+                                 f"{timeout.sock_connect:g}s{tries}; the request was not sent",
+                            code="upstream_connect_timeout", retry_after=self.breaker.reset_s,
+                        ) from None
                     UPSTREAM_REQUESTS.labels(name, "connect_error").inc()
                     raise ApiError(
-                        503, f"upstream '{name}' cannot be reached: {exc.os_error or exc}",
+                        503, f"upstream '{name}' cannot be reached{tries}: {exc.os_error or exc}",
                         code="upstream_unavailable", retry_after=self.breaker.reset_s,
                     ) from None
                 except asyncio.TimeoutError:
@@ -198,13 +219,21 @@ class Upstream:
                     UPSTREAM_REQUESTS.labels(name, "timeout").inc()
                     raise ApiError(504, f"upstream '{name}' timed out after {timeout_s:g}s",
                                    code="upstream_timeout") from None
+                except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
+                    # the request reached the upstream, which went away while working on it
+                    verdict = False
+                    UPSTREAM_REQUESTS.labels(name, "disconnected").inc()
+                    raise ApiError(503, f"upstream '{name}' closed the connection during the request "
+                                        f"({exc.__class__.__name__}); try again",
+                                   code="upstream_disconnected", retry_after=self.breaker.reset_s) from None
                 except aiohttp.ClientError as exc:
                     verdict = False
                     UPSTREAM_REQUESTS.labels(name, "error").inc()
                     raise ApiError(502, f"upstream '{name}' failed: {exc.__class__.__name__}",
                                    code="bad_gateway") from None
                 break
-            verdict = status < 500
+            # 501 (or a 503 "not configured"): the upstream is alive and the answer is final
+            verdict = status < 500 or status == 501 or (status == 503 and b"not_configured" in raw[:2000])
             UPSTREAM_REQUESTS.labels(name, str(status)).inc()
             return self._decode(status, raw, retry_after)
         finally:
@@ -236,6 +265,10 @@ class Upstream:
                            code="upstream_model_not_found")
         if status in (400, 413, 415, 422):
             raise ApiError(status, message, code=code or None)
+        if status == 501 or (status == 503 and code.endswith("not_configured")):
+            # a permanent configuration gap (a feature the upstream was not set up for):
+            # clients must not retry it, so no Retry-After and not a 503
+            raise ApiError(501, f"upstream '{name}': {message}", code=code or "not_implemented")
         if status == 503:
             wait = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 1.0
             raise ApiError(503, f"upstream '{name}': {message}", code=code or "upstream_unavailable",

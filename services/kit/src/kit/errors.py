@@ -7,9 +7,11 @@ INVALID_ARGUMENT); `install_error_handlers` gives each its HTTP status and an er
 
 from __future__ import annotations
 
+import traceback
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kserve import errors as kserve_errors
 
@@ -87,4 +89,42 @@ async def service_error_handler(_request: Request, exc: Exception) -> JSONRespon
 def install_error_handlers(app: FastAPI) -> None:
     """Register the domain errors' handlers; KServe's own stay in place for the rest."""
     for cls in SERVICE_ERRORS:
+        app.add_exception_handler(cls, service_error_handler)
+
+
+def _frames(exc: BaseException) -> str:
+    """Where an exception happened, without its message (which may quote request data)."""
+    return "".join(traceback.format_tb(exc.__traceback__)[-8:])
+
+
+async def internal_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """500 without the exception's text: messages of libraries may quote the request's bytes."""
+    logger.error("internal error %s at\n%s", type(exc).__name__, _frames(exc))
+    return JSONResponse(status_code=500, content={"error": "internal error", "code": "internal"})
+
+
+async def kserve_invalid_input_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """KServe's own 400s (e.g. unparseable JSON), in the platform's error body."""
+    message = str(exc)
+    if len(message) > 300:  # never a quoted body
+        message = message[:300] + "..."
+    logger.info("request failed: invalid_input (400)")
+    return JSONResponse(status_code=400, content={"error": message, "code": "invalid_input"})
+
+
+async def validation_error_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's request validation errors, naming fields but never echoing their values."""
+    fields = sorted({".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()})
+    return JSONResponse(status_code=400, content={"error": f"invalid request: {', '.join(fields)[:300]}",
+                                                  "code": "invalid_request"})
+
+
+def install_final_handlers(app: FastAPI) -> None:
+    """Registered after KServe's handlers (which put exception text, and so possibly request
+    bytes, into responses and logs): unexpected errors become a plain 500."""
+    app.add_exception_handler(Exception, internal_error_handler)
+    app.add_exception_handler(kserve_errors.InferenceError, internal_error_handler)
+    app.add_exception_handler(kserve_errors.InvalidInput, kserve_invalid_input_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for cls in SERVICE_ERRORS:  # the domain errors stay first for their own classes
         app.add_exception_handler(cls, service_error_handler)

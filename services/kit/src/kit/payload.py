@@ -17,7 +17,7 @@ from typing import Any
 
 from kserve import InferOutput, InferRequest, InferResponse
 
-from .errors import InvalidInput
+from .errors import InvalidInput, PayloadTooLarge
 
 
 @dataclass
@@ -66,10 +66,17 @@ def _params(params: Any) -> dict[str, Any]:
     return {k: _param_value(v) for k, v in dict(params).items()}
 
 
-def _v1_items(payload: dict, field_name: str) -> list[BinaryItem]:
+def _check_count(count: int, max_items: int | None) -> None:
+    if max_items is not None and count > max_items:
+        raise PayloadTooLarge(f"the request has {count} items; the limit is {max_items} per request",
+                              code="too_many_instances")
+
+
+def _v1_items(payload: dict, field_name: str, max_items: int | None = None) -> list[BinaryItem]:
     instances = payload.get("instances", payload.get("inputs"))
     if not isinstance(instances, list) or not instances:
         raise InvalidInput("expected a non-empty 'instances' list", code="missing_input")
+    _check_count(len(instances), max_items)
     shared = payload.get("parameters")
     shared = {} if shared is None else shared
     if not isinstance(shared, dict):
@@ -111,15 +118,17 @@ def _tensor_elements(tensor) -> list[Any]:
     return out
 
 
-def _v2_items(request: InferRequest, field_name: str) -> list[BinaryItem]:
+def _v2_items(request: InferRequest, field_name: str, max_items: int | None = None) -> list[BinaryItem]:
     shared = _params(request.parameters)
     tensors = [t for t in request.inputs if t.datatype == "BYTES"]
     chosen = next((t for t in tensors if t.name == field_name), tensors[0] if tensors else None)
     if chosen is None:
         raise InvalidInput(f"expected a BYTES input named '{field_name}'", code="missing_input")
     options = {**shared, **_params(chosen.parameters)}
+    elements = _tensor_elements(chosen)
+    _check_count(len(elements), max_items)
     items = []
-    for i, elem in enumerate(_tensor_elements(chosen)):
+    for i, elem in enumerate(elements):
         what = f"input '{chosen.name}'[{i}]"
         if isinstance(elem, (bytes, bytearray, memoryview)):
             data = bytes(elem)
@@ -133,12 +142,13 @@ def _v2_items(request: InferRequest, field_name: str) -> list[BinaryItem]:
     return items
 
 
-def binary_inputs(payload: dict | InferRequest, field: str) -> list[BinaryItem]:
-    """The binary items of a v1 or v2 request, each with its merged options."""
+def binary_inputs(payload: dict | InferRequest, field: str, max_items: int | None = None) -> list[BinaryItem]:
+    """The binary items of a v1 or v2 request, each with its merged options; more than
+    `max_items` items is a 413 `too_many_instances`, raised before any is decoded."""
     if isinstance(payload, InferRequest):
-        return _v2_items(payload, field)
+        return _v2_items(payload, field, max_items)
     if isinstance(payload, dict):
-        return _v1_items(payload, field)
+        return _v1_items(payload, field, max_items)
     raise InvalidInput("request body must be a JSON object", code="invalid_input")
 
 
@@ -153,4 +163,13 @@ def make_response(payload: dict | InferRequest, model_name: str, results: list[d
         model_name=model_name,
         infer_outputs=[output],
         from_grpc=payload.from_grpc,
+        use_binary_outputs=payload.use_binary_outputs,
+        requested_outputs=payload.request_outputs,
     )
+
+
+def bytes_io_metadata(input_name: str) -> tuple[list[dict], list[dict]]:
+    """v2 model metadata (inputs, outputs) of a service taking a BYTES input `input_name` (one
+    element per document) and answering with the BYTES output `result` (one JSON text each)."""
+    return ([{"name": input_name, "datatype": "BYTES", "shape": [-1]}],
+            [{"name": "result", "datatype": "BYTES", "shape": [-1]}])

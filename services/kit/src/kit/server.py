@@ -1,30 +1,61 @@
-"""Start a KServe ModelServer with the platform's logging, errors and request ids."""
+"""Start a KServe ModelServer with the platform's logging, errors, request ids and limits."""
 
 from __future__ import annotations
 
 import kserve
 from kserve import model_server
+from kserve.protocol.rest import server as rest_server
 
-from .errors import install_error_handlers
+from .cancellation import DisconnectWatchMiddleware
+from .errors import install_error_handlers, install_final_handlers
+from .limits import HeaderTimeoutProtocol, RequestLimitsMiddleware
 from .logging import RequestIdMiddleware, configure_logging, get_logger
 from .settings import ServiceSettings
+from .v2rest import install_v2_infer_route
 
 logger = get_logger(__name__)
 
 
-def prepare_app(app=None):
-    """Install the error handlers and request-id middleware on KServe's FastAPI app."""
+def prepare_app(app=None, settings: ServiceSettings | None = None, dataplane=None):
+    """Install on KServe's FastAPI app: error handlers, the v2 infer route (when `dataplane` is
+    given), and the middlewares (outermost first): request id, body size/time limits,
+    disconnect watch."""
     app = app or model_server.app
     if not getattr(app.state, "aip_prepared", False):
         install_error_handlers(app)
+        if dataplane is not None:
+            install_v2_infer_route(app, dataplane)
+        app.add_middleware(DisconnectWatchMiddleware)
+        if settings is not None:
+            app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_request_bytes,
+                               body_timeout_s=settings.body_timeout_s)
         app.add_middleware(RequestIdMiddleware)
         app.state.aip_prepared = True
     return app
 
 
+def _rest_server_class(settings: ServiceSettings):
+    """KServe's RESTServer with a header-read timeout on uvicorn's protocol, and our final
+    error handlers installed after KServe's own (which echo exception messages)."""
+
+    class RESTServer(rest_server.RESTServer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.config.http = HeaderTimeoutProtocol.with_timeout(settings.header_timeout_s)
+
+        def create_application(self):
+            super().create_application()
+            install_final_handlers(model_server.app)
+
+    return RESTServer
+
+
 def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None) -> None:
     """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM."""
     name = service_name or model.name
+    model_server.RESTServer = _rest_server_class(settings)
+    # gRPC messages are bounded like REST bodies (KServe reads these from its parsed args)
+    model_server.args.grpc_max_receive_message_length = settings.max_request_bytes
     server = kserve.ModelServer(
         http_port=settings.port,
         grpc_port=settings.effective_grpc_port,
@@ -33,11 +64,14 @@ def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | No
     )
     # KServe configures its own logging in the constructor; ours replaces it.
     configure_logging(name, settings.log_level)
-    prepare_app()
+    prepare_app(settings=settings, dataplane=server.dataplane)
     logger.info(
-        "serving model %s on http :%d grpc :%s",
+        "serving model %s on http :%d grpc :%s (max request %.0f MB, header %.0f s, body %.0f s)",
         model.name,
         settings.port,
         settings.effective_grpc_port if settings.enable_grpc else "off",
+        settings.max_request_mb,
+        settings.header_timeout_s,
+        settings.body_timeout_s,
     )
     server.start([model])

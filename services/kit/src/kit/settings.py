@@ -23,6 +23,14 @@ class ServiceSettings(BaseSettings):
     max_memory_gb: float | None = Field(None, gt=0, description="GPU memory budget of this service")
     max_concurrency: int = Field(2, ge=1, description="inferences running at once")
     max_queue: int = Field(16, ge=0, description="inferences allowed to wait; more get 503")
+    max_instances: int = Field(16, ge=1, description="items (documents, recordings) per request; more get 413")
+    max_request_mb: float = Field(100, gt=0, description="largest request body (REST and gRPC); larger get 413")
+    header_timeout_s: float = Field(10, gt=0, description="time allowed for a request's line and headers; then 408")
+    body_timeout_s: float = Field(120, gt=0, description="time allowed for a request's whole body; then 408")
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)
 
     @property
     def effective_grpc_port(self) -> int:

@@ -104,3 +104,46 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+_TRITON_GRPC = r"""
+import base64, json, sys
+import numpy as np
+import tritonclient.grpc as grpcclient
+from tritonclient.utils import InferenceServerException
+
+req = json.load(sys.stdin)
+client = grpcclient.InferenceServerClient(req["address"])
+out = {"metadata": client.get_model_metadata(req["model"], as_json=True)}
+inp = grpcclient.InferInput(req["input"], [len(req["data"])], "BYTES")
+inp.set_data_from_numpy(np.array([base64.b64decode(d) for d in req["data"]], dtype=object))
+try:
+    res = client.infer(req["model"], [inp], parameters=req["parameters"] or None)
+    out["results"] = [json.loads(v) for v in res.as_numpy("result").reshape(-1)]
+except InferenceServerException as exc:
+    out["error"] = {"status": str(exc.status()), "message": exc.message()}
+client.close()
+print(json.dumps(out))
+"""
+
+
+def triton_grpc_infer(address: str, model: str, input_name: str, data: list[bytes],
+                      parameters: dict | None = None, timeout: float = 300) -> dict:
+    """Call a model with NVIDIA's tritonclient over gRPC, in a subprocess of this interpreter.
+
+    tritonclient's gRPC protos and KServe's register the same names in protobuf's default pool,
+    so they cannot be imported into one process; tests import KServe. Returns `{"metadata",
+    "results"}` (the JSON documents of output `result`) or `{"metadata", "error": {"status",
+    "message"}}`.
+    """
+    import base64
+    import json
+    import sys
+
+    request = {"address": address, "model": model, "input": input_name, "parameters": parameters or {},
+               "data": [base64.b64encode(d).decode() for d in data]}
+    proc = subprocess.run([sys.executable, "-c", _TRITON_GRPC], input=json.dumps(request), capture_output=True,
+                          text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"tritonclient gRPC call failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)

@@ -12,9 +12,11 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from kit.cancellation import raise_if_cancelled
 from kit.errors import InvalidInput, PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
 from kit.logging import get_logger
 
+from .pdfium_lock import PDFIUM
 from .textlayer import has_usable_text, page_lines
 from .words import Page
 
@@ -28,6 +30,7 @@ class Limits:
     max_bytes: int = 50 * 1024 * 1024
     ocr_dpi: int = 200
     min_dpi: int = 72
+    max_render_pixels: int = 300_000_000
 
 
 def sniff(data: bytes) -> str:
@@ -53,16 +56,42 @@ class Document:
         self.limits = limits
         self.kind = sniff(data)
         self._pdf: pdfium.PdfDocument | None = None
+        self._pages = 0
         self._images: list[Image.Image] = []
         if self.kind == "pdf":
-            self._open_pdf(data, password)
+            with PDFIUM:
+                self._open_pdf(data, password)
+                try:
+                    self._check_pdf()
+                except BaseException:
+                    self.close()
+                    raise
         else:
             self._open_image(data)
-        if self.page_count == 0:
+            self._pages = len(self._images)
+            self._check_pages()
+
+    def _check_pages(self) -> None:
+        if self._pages == 0:
             raise UnprocessableInput("the document has no pages", code="no_pages")
-        if self.page_count > limits.max_pages:
-            raise PayloadTooLarge(f"the document has {self.page_count} pages; the limit is {limits.max_pages}",
+        if self._pages > self.limits.max_pages:
+            raise PayloadTooLarge(f"the document has {self._pages} pages; the limit is {self.limits.max_pages}",
                                   code="too_many_pages")
+
+    def _check_pdf(self) -> None:
+        """Page count, then the area of all pages at the render resolution (before any page
+        is rendered): a small file of huge pages must not cost minutes of rendering."""
+        self._pages = len(self._pdf)
+        self._check_pages()
+        scale = self.limits.ocr_dpi / 72
+        total = 0.0
+        for i in range(self._pages):
+            w, h = self._pdf.get_page_size(i)
+            total += min(w * h * scale * scale, self.limits.max_image_pixels)
+        if total > self.limits.max_render_pixels:
+            raise PayloadTooLarge(
+                f"the pages would render to {total / 1e6:.0f} megapixels at {self.limits.ocr_dpi} dpi; the limit is "
+                f"{self.limits.max_render_pixels / 1e6:.0f} (VLM_MAX_RENDER_MEGAPIXELS)", code="render_too_large")
 
     # -- opening -------------------------------------------------------------------------
     def _open_pdf(self, data: bytes, password: str | None) -> None:
@@ -109,25 +138,31 @@ class Document:
     # -- pages ---------------------------------------------------------------------------
     @property
     def page_count(self) -> int:
-        return len(self._pdf) if self._pdf is not None else len(self._images)
+        return self._pages
 
     def render(self, index: int, dpi: int | None = None) -> Image.Image:
         """Page `index` (0-based) as an RGB image, capped at the pixel limit."""
+        raise_if_cancelled()
         if self._pdf is None:
             return self._images[index]
-        page = self._pdf[index]
-        try:
-            dpi = dpi or self._native_dpi(page)
-            w, h = page.get_size()
-            scale = dpi / 72
-            if w * h * scale * scale > self.limits.max_image_pixels:
-                scale = math.sqrt(self.limits.max_image_pixels / (w * h))
-                if scale * 72 < self.limits.min_dpi:
-                    raise PayloadTooLarge(f"page {index + 1} is too large to render ({w:.0f}x{h:.0f} pt)",
-                                          code="page_too_large")
-            return page.render(scale=scale).to_pil().convert("RGB")
-        finally:
-            page.close()
+        with PDFIUM:
+            page = self._pdf[index]
+            try:
+                dpi = dpi or self._native_dpi(page)
+                w, h = page.get_size()
+                scale = dpi / 72
+                if w * h * scale * scale > self.limits.max_image_pixels:
+                    scale = math.sqrt(self.limits.max_image_pixels / (w * h))
+                    if scale * 72 < self.limits.min_dpi:
+                        raise PayloadTooLarge(f"page {index + 1} is too large to render ({w:.0f}x{h:.0f} pt)",
+                                              code="page_too_large")
+                bitmap = page.render(scale=scale)
+                try:
+                    return bitmap.to_pil().convert("RGB")  # a copy: the bitmap is freed below
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
 
     def _native_dpi(self, page: pdfium.PdfPage) -> int:
         """The resolution of a scanned page's image, within [150, ocr_dpi]."""
@@ -147,20 +182,24 @@ class Document:
 
     def text_page(self, index: int) -> Page:
         """Page `index` from its text layer (lines may be empty)."""
+        raise_if_cancelled()
         number = index + 1
         if self._pdf is None:
             img = self._images[index]
             return Page(number, [], "image", float(img.width), float(img.height))
-        page = self._pdf[index]
-        try:
-            lines, w, h = page_lines(page, number)
-        finally:
-            page.close()
+        with PDFIUM:
+            page = self._pdf[index]
+            try:
+                lines, w, h = page_lines(page, number)
+            finally:
+                page.close()
         return Page(number, lines, "text", w, h)
 
     def close(self) -> None:
         if self._pdf is not None:
-            self._pdf.close()
+            with PDFIUM:
+                self._pdf.close()
+            self._pdf = None
 
 
 def needs_ocr(page: Page) -> bool:

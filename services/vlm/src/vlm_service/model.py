@@ -7,7 +7,7 @@ import kserve
 from kit.concurrency import BoundedExecutor
 from kit.logging import get_logger
 from kit.metrics import INFERENCE_ERRORS
-from kit.payload import binary_inputs, make_response
+from kit.payload import binary_inputs, bytes_io_metadata, make_response
 
 from .pipeline import Pipeline
 from .settings import Settings
@@ -24,6 +24,12 @@ class StatementModel(kserve.Model):
         self.settings = settings
         self.executor = BoundedExecutor(settings.max_concurrency, settings.max_queue, name="vlm")
         self.pipeline: Pipeline | None = None
+
+    def get_input_types(self) -> list[dict]:
+        return bytes_io_metadata("document")[0]
+
+    def get_output_types(self) -> list[dict]:
+        return bytes_io_metadata("document")[1]
 
     def load(self) -> bool:
         from . import ocr
@@ -44,12 +50,13 @@ class StatementModel(kserve.Model):
             logger.info("VLM_MODEL not set: extracting with the text layer, OCR and layout rules only")
         ocr.engine(self.settings.ocr_threads, self.settings.ocr_stretch)  # load the OCR models now, not on the first scan
         self.pipeline = Pipeline(self.settings, vlm)
+        self.pipeline.limits.max_render_pixels = int(self.settings.max_render_megapixels * 1_000_000)
         self.ready = True
         return self.ready
 
     async def predict(self, payload, headers=None, response_headers=None):
         try:
-            items = binary_inputs(payload, field="document")
+            items = binary_inputs(payload, field="document", max_items=self.settings.max_instances)
             results = [await self.executor.run(self.pipeline.run, it.data, it.options) for it in items]
         except Exception as exc:
             INFERENCE_ERRORS.labels(self.name, getattr(exc, "code", "internal")).inc()

@@ -18,6 +18,10 @@ from .words import Line, Token, group_lines
 
 _engines: dict[str, object] = {}
 _lock = threading.Lock()
+# RapidOCR's detector sets `self.preprocess_op` per call before using it: two threads in one
+# detector would resize each other's images. Detection is serialised; recognition (stateless
+# per call; ONNX Runtime sessions are thread-safe) and all other work overlap.
+_det_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _threads = 1
 STRETCH = 1.3
@@ -77,7 +81,8 @@ def ocr_boxes(image: np.ndarray, det_side: int = 1000) -> list[tuple[np.ndarray,
     scale = _det_scale(h, w, det_side)
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
         if scale < 1 else image
-    boxes, _ = eng.text_det(small)
+    with _det_lock:
+        boxes, _ = eng.text_det(small)
     if boxes is None or len(boxes) == 0:
         return []
     boxes = eng.sorted_boxes(boxes)

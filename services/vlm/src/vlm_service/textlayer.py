@@ -7,6 +7,7 @@ import ctypes
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
+from .pdfium_lock import PDFIUM
 from .words import Line, Token, group_lines
 
 _SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x202F, 0xFFFE}
@@ -14,6 +15,11 @@ _SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x202F, 0xFFFE}
 
 def page_words(page: pdfium.PdfPage) -> tuple[list[Token], float, float]:
     """The page's words (top-down coordinates in points), its width and height."""
+    with PDFIUM:  # PDFium is not thread-safe (see pdfium_lock)
+        return _page_words(page)
+
+
+def _page_words(page: pdfium.PdfPage) -> tuple[list[Token], float, float]:
     width, height = page.get_size()
     textpage = page.get_textpage()
     try:

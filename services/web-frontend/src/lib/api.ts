@@ -39,6 +39,26 @@ export class Api {
     return this.json(`/api/v1/jobs/${encodeURIComponent(id)}`);
   }
 
+  /** A file the gateway renders (e.g. a job's result as CSV), with this key; errors as ApiError. */
+  async download(path: string, init: RequestInit = {}): Promise<Blob> {
+    const res = await fetch(this.base + path, {
+      ...init,
+      headers: { ...this.headers({ Accept: "*/*" }), ...((init.headers as Record<string, string>) ?? {}) },
+    });
+    if (!res.ok) throw await errorFromResponse(res);
+    return await res.blob();
+  }
+
+  /** A statement's transactions as the gateway's CSV: the finished job's result rendered as CSV
+   * (no second extraction), or the same upload again with `format=csv` when there was no job. */
+  statementCsv(jobId: string | null, path: string, form: FormData): Promise<Blob> {
+    if (jobId) return this.download(`/api/v1/jobs/${encodeURIComponent(jobId)}/result?format=csv`);
+    const again = new FormData();
+    for (const [k, v] of form.entries()) if (k !== "format") again.append(k, v);
+    again.append("format", "csv");
+    return this.download(path, { method: "POST", body: again });
+  }
+
   postJson<T>(path: string, body: unknown): Promise<T> {
     return this.json<T>(path, {
       method: "POST",

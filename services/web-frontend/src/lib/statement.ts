@@ -1,5 +1,5 @@
 // Logic behind the bank statement page: sorting, filtering, monthly flows, the
-// running-balance series, the reconciliation verdict and the CSV export.
+// running-balance series, the reconciliation verdict. (The CSV export is the gateway's: `Api.statementCsv`.)
 import { centsToDecimal, parseCents } from "./format";
 import type { StatementResult, Transaction } from "./types";
 
@@ -155,33 +155,4 @@ export function totals(rows: Transaction[]): Totals {
     count: rows.length,
     failing: rows.filter((t) => t.balance_ok === false).length,
   };
-}
-
-export const CSV_HEADER = ["date", "description", "amount", "balance", "type", "page", "balance_ok", "problem"];
-
-function csvCell(value: unknown, text: boolean): string {
-  let s = value === null || value === undefined ? "" : String(value);
-  // Keep spreadsheets from running text cells as formulas.
-  if (text && /^[=+@\t\r]|^-(?!\d)/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** The same columns as the gateway's `format=csv` (RFC 4180, CRLF line ends). */
-export function transactionsToCsv(rows: Transaction[]): string {
-  const lines = [CSV_HEADER.join(",")];
-  for (const t of rows) {
-    lines.push(
-      [
-        csvCell(t.date, false),
-        csvCell(t.description, true),
-        csvCell(t.amount, false),
-        csvCell(t.balance, false),
-        csvCell(t.type, false),
-        csvCell(t.page, false),
-        csvCell(t.balance_ok, false),
-        csvCell(t.problem, true),
-      ].join(","),
-    );
-  }
-  return lines.join("\r\n") + "\r\n";
 }

@@ -9,9 +9,10 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from ..deps import GW, Auth
+from ..deps import GW, Auth, render
 from ..errors import ApiError
 from ..jobs import TERMINAL, event_out, job_out
+from ..operations import reformat
 from ..schemas import JobDetail, JobList, error_responses
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -33,14 +34,24 @@ async def get_job(gw: GW, principal: Auth, job_id: JobId) -> dict:
     return job_out(await gw.jobs.get(job_id, principal.key_id), full=True)
 
 
-@router.get("/{job_id}/result", responses=error_responses(401, 404, 409, 429))
-async def get_job_result(gw: GW, principal: Auth, job_id: JobId) -> Response:
+@router.get("/{job_id}/result", responses=error_responses(401, 404, 409, 422, 429))
+async def get_job_result(
+    gw: GW,
+    principal: Auth,
+    job_id: JobId,
+    format: Annotated[str | None, Query(max_length=20, description=(
+        "render the stored result in another format: `csv` or `json` for statements; "
+        "`text`, `srt`, `vtt` or `verbose_json` for transcriptions"))] = None,
+) -> Response:
     """The result as the synchronous call would have answered it (JSON, text, srt, vtt or csv)."""
     job = await gw.jobs.get(job_id, principal.key_id)
     if job.state == "failed":
         raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
     if job.state != "succeeded":
         raise ApiError(409, f"job is {job.state}; no result yet", code="job_not_finished")
+    output = reformat(job.request or {}, job.result, format) if format else None
+    if output is not None:
+        return render(output)
     if isinstance(job.result, str):
         return Response(job.result, media_type=job.result_media_type or "text/plain; charset=utf-8")
     return Response(orjson.dumps(job.result), media_type="application/json")

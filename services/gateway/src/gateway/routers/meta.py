@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..deps import GW, Auth
+from ..metrics import set_route_job_gauges
 from ..errors import error_response
 from ..schemas import HealthOut, MeOut, ServicesOut, StatusOut, error_responses
 
 router = APIRouter()
+log = logging.getLogger("gateway.meta")
 
 
 @router.get("/healthz", response_model=StatusOut, tags=["health"])
@@ -29,8 +33,12 @@ async def readyz(gw: GW):
 
 
 @router.get("/metrics", tags=["health"], response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics."""
+async def metrics(gw: GW) -> Response:
+    """Prometheus metrics; per-route job gauges are counted in the database at each scrape."""
+    try:
+        set_route_job_gauges(await gw.jobs.counts_by_route(), [r.name for r in gw.routes.routes])
+    except Exception:  # a database hiccup must not take the other metrics away
+        log.exception("could not count jobs per route")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

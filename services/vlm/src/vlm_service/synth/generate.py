@@ -238,20 +238,29 @@ def scan_images(pdf: bytes, seed: int = 0, dpi: int | None = None) -> list:
 
     rng = random.Random(f"scan-{seed}")
     dpi = dpi or rng.choice([150, 175, 200])
-    doc = pdfium.PdfDocument(pdf)
+    from ..pdfium_lock import PDFIUM
+
+    pages = []
+    with PDFIUM:  # PDFium is not thread-safe; everything it made is closed while the lock is held
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            for index in range(len(doc)):
+                page = doc[index]
+                bitmap = page.render(scale=dpi / 72, grayscale=True)
+                pages.append(bitmap.to_pil().convert("L"))
+                bitmap.close()
+                page.close()
+        finally:
+            doc.close()
     images = []
-    try:
-        for page in doc:
-            img = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-            img = img.rotate(rng.uniform(-1.0, 1.0), resample=Image.BICUBIC, expand=False, fillcolor=255)
-            arr = np.asarray(img, dtype=np.int16)
-            noise = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 12, arr.shape)
-            arr = np.clip(arr + noise, 0, 255).astype(np.uint8)
-            out = Image.fromarray(arr, "L")
-            out.info["dpi"] = (dpi, dpi)
-            images.append(out)
-    finally:
-        doc.close()
+    for img in pages:
+        img = img.rotate(rng.uniform(-1.0, 1.0), resample=Image.BICUBIC, expand=False, fillcolor=255)
+        arr = np.asarray(img, dtype=np.int16)
+        noise = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 12, arr.shape)
+        arr = np.clip(arr + noise, 0, 255).astype(np.uint8)
+        out = Image.fromarray(arr, "L")
+        out.info["dpi"] = (dpi, dpi)
+        images.append(out)
     return images
 
 
