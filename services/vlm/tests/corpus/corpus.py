@@ -22,11 +22,12 @@ SPLITS = ("dev", "heldout")
 
 
 def doc_dirs() -> list[Path]:
-    """Folders searched for the documents, in order: $VLM_CORPUS_DIR, <repo>/shared/vlm-corpus, this folder."""
+    """Folders searched for the documents, in order: $VLM_CORPUS_DIR, <repo>/shared/vlm-corpus,
+    the shared/vlm-corpus beside the checkout (where CI lays the project's shared folder), this folder."""
     dirs = []
     if os.environ.get("VLM_CORPUS_DIR"):
         dirs.append(Path(os.environ["VLM_CORPUS_DIR"]))
-    dirs += [REPO / "shared" / "vlm-corpus", HERE]
+    dirs += [REPO / "shared" / "vlm-corpus", REPO.parent / "shared" / "vlm-corpus", HERE]
     return dirs
 
 
