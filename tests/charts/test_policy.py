@@ -331,7 +331,11 @@ def test_keda_scaled_object_scales_the_predictor_on_queued_jobs(helm):
     assert scaled["spec"]["maxReplicaCount"] == 3
     (trigger,) = scaled["spec"]["triggers"]
     assert trigger["type"] == "prometheus"
-    assert 'gateway_jobs_queued{route="audio"}' in trigger["metadata"]["query"]
+    # every gateway replica reports the cluster-wide count (from the database): max, never sum
+    assert trigger["metadata"]["query"].startswith('max(gateway_jobs_queued{route="audio"})')
+    # KServe is told to leave the replica count to KEDA, so two autoscalers never fight
+    (audio,) = [o for o in of_kind(objects, "AIService") if name(o) == "audio"]
+    assert audio["spec"]["scaling"]["autoscaler"] == "external"
 
 
 def test_keda_needs_standard_mode_and_keda_installed(helm):

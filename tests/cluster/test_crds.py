@@ -36,6 +36,8 @@ VIOLATIONS = {
         _with(SERVICE, scaling={"minReplicas": 3, "maxReplicas": 2}),
     "scale to zero (minReplicas 0) needs deploymentMode Knative":
         _with(SERVICE, scaling={"minReplicas": 0, "maxReplicas": 2}, deploymentMode="Standard"),
+    "scaling.autoscaler 'external' needs deploymentMode Standard (Knative scales itself)":
+        _with(SERVICE, scaling={"autoscaler": "external"}, deploymentMode="Knative"),
     "Standard mode scales on cpu or memory only":
         _with(SERVICE, scaling={"scaleMetric": "concurrency"}, deploymentMode="Standard"),
     "the name must be a DNS-1035 label of at most 45 characters (KServe adds -predictor)":

@@ -44,7 +44,16 @@ A preset's value is used where the chart's value is unset or empty. */}}
 {{- if not $text }}{{ fail (printf "model-service: unknown preset %q: one of vlm, audio, document-qa, translation" .Values.preset) }}{{ end }}
 {{- $preset = fromYaml $text }}
 {{- end }}
-{{- toYaml (mustMerge (deepCopy .Values) $preset) }}
+{{- $merged := mustMerge (deepCopy .Values) $preset }}
+{{- if $merged.keda.enabled }}
+{{- /* KEDA owns the replica count: KServe must not make an HPA of its own */}}
+{{- $ai := $merged.aiService | default dict }}
+{{- $scaling := $ai.scaling | default dict }}
+{{- $_ := set $scaling "autoscaler" "external" }}
+{{- $_ := set $ai "scaling" $scaling }}
+{{- $_ := set $merged "aiService" $ai }}
+{{- end }}
+{{- toYaml $merged }}
 {{- end }}
 
 {{/* The AIService's name: the preset's or name, else the release fullname. */}}

@@ -50,6 +50,8 @@ BASE = {"task": "custom", "image": "x:1"}
     {**BASE, "scaling": {"scaleMetric": "concurrency"}},
     {**BASE, "scaling": {"scaleMetric": "cpu", "maxReplicas": 2}},
     {**BASE, "scaling": {"scaleMetric": "rps"}, "deploymentMode": "Knative"},
+    {**BASE, "scaling": {"autoscaler": "external", "maxReplicas": 3}},
+    {**BASE, "scaling": {"autoscaler": "external", "minReplicas": 0}, "deploymentMode": "Knative"},
 ])
 def test_aiservice_rules_agree_with_the_operator(spec):
     schema = _spec_schema(aiservice_crd())

@@ -116,6 +116,16 @@ def test_standard_mode_scales_with_the_hpa():
     assert "containerConcurrency" not in predictor and "startupProbe" in container(isvc)
 
 
+def test_external_autoscaler_leaves_the_replica_count_to_keda():
+    """With scaling.autoscaler 'external' KServe makes no HPA: the bounds stay, no metric or target."""
+    isvc = inference_service(OWNER, spec(scaling={"minReplicas": 1, "maxReplicas": 4, "autoscaler": "external"}))
+    validate_inference_service(isvc)
+    predictor, ann = isvc["spec"]["predictor"], isvc["metadata"]["annotations"]
+    assert ann["serving.kserve.io/autoscalerClass"] == "external"
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (1, 4)
+    assert "scaleMetric" not in predictor and "scaleTarget" not in predictor
+
+
 def test_knative_mode_scales_to_zero_on_concurrency():
     isvc = inference_service(OWNER, spec(deploymentMode="Knative", scaling={"minReplicas": 0, "maxReplicas": 2},
                                          route={"maxConcurrency": 6}))

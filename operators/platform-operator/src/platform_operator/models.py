@@ -70,6 +70,10 @@ class Scaling(_Model):
                                      description="Target per replica: concurrency (Knative) or CPU % (Standard).")
     scale_metric: Literal["concurrency", "rps", "cpu", "memory"] | None = Field(
         None, description="Defaults to concurrency in Knative mode and cpu in Standard mode.")
+    autoscaler: Literal["hpa", "external"] = Field(
+        "hpa", description="Standard mode: 'hpa' lets KServe make a CPU/memory HPA; 'external' leaves "
+                           "scaling to an outside autoscaler (a KEDA ScaledObject on queued jobs), so two "
+                           "autoscalers never fight over the predictor.")
 
 
 class Route(_Model):
@@ -187,6 +191,9 @@ AISERVICE_RULES = (
     Rule("self.scaling.minReplicas > 0 || self.deploymentMode == 'Knative'",
          "scale to zero (minReplicas 0) needs deploymentMode Knative",
          lambda s: s.scaling.min_replicas > 0 or s.deployment_mode == "Knative"),
+    Rule("!has(self.scaling.autoscaler) || self.scaling.autoscaler == 'hpa' || self.deploymentMode == 'Standard'",
+         "scaling.autoscaler 'external' needs deploymentMode Standard (Knative scales itself)",
+         lambda s: s.scaling.autoscaler == "hpa" or s.deployment_mode == "Standard"),
     Rule("!has(self.scaling.scaleMetric) || self.deploymentMode == 'Knative' || "
          "self.scaling.scaleMetric in ['cpu', 'memory']",
          "Standard mode scales on cpu or memory only",

@@ -102,6 +102,8 @@ def _scaling(spec: AIServiceSpec) -> dict:
     scaling = spec.scaling
     out: dict = {"minReplicas": scaling.min_replicas, "maxReplicas": scaling.max_replicas}
     metric = scaling.scale_metric or ("concurrency" if spec.deployment_mode == "Knative" else "cpu")
+    if scaling.autoscaler == "external" and spec.deployment_mode == "Standard":
+        return out  # an outside autoscaler (KEDA) owns the replica count between these bounds
     if scaling.scale_target is not None or scaling.max_replicas > scaling.min_replicas:
         out["scaleMetric"] = metric
         out["scaleTarget"] = scaling.scale_target or (spec.route.max_concurrency if metric == "concurrency" else 80)
@@ -118,7 +120,7 @@ def annotations(spec: AIServiceSpec, port: int) -> dict[str, str]:
         "prometheus.io/path": "/metrics",
     }
     if spec.deployment_mode == "Standard":
-        out["serving.kserve.io/autoscalerClass"] = "hpa"
+        out["serving.kserve.io/autoscalerClass"] = spec.scaling.autoscaler
     return out
 
 
