@@ -59,7 +59,8 @@ def test_dashboard_panels_cover_the_platform_and_use_real_metrics(helm):
     for topic in ("request rate", "latency", "errors", "in-flight", "queued jobs", "breaker", "gpu memory"):
         assert topic in titles, f"no panel on {topic}"
     assert {"gateway_requests_total", "gateway_request_duration_seconds", "gateway_breaker_state",
-            "gateway_upstream_inflight", "gateway_jobs_queued"} <= used
+            "gateway_upstream_inflight", "gateway_jobs_queued", "aip_gpu_memory_budget_bytes",
+            "aip_gpu_memory_used_bytes"} <= used
 
 
 def test_keda_queries_a_metric_the_gateway_exports():

@@ -3,6 +3,7 @@
 import base64
 import concurrent.futures
 import json
+import re
 import time
 
 import httpx
@@ -87,3 +88,31 @@ def test_metrics_exposed(echo_server):
     predict(echo_server.url)
     text = httpx.get(f"{echo_server.url}/metrics", timeout=5).text
     assert "request_predict_seconds" in text or "aip_inference" in text
+
+
+def test_gpu_memory_budget_is_exported(echo_server):
+    """The budget a dashboard draws against: <SERVICE>_MAX_MEMORY_GB in bytes, and the (here zero:
+    no GPU) memory the service holds."""
+    text = httpx.get(f"{echo_server.url}/metrics", timeout=5).text
+    budget = re.search(r'^aip_gpu_memory_budget_bytes\{model="([^"]+)"\} (\S+)$', text, re.M)
+    used = re.search(r'^aip_gpu_memory_used_bytes\{model="([^"]+)"\} (\S+)$', text, re.M)
+    assert budget and float(budget.group(2)) == 1.5 * 1024**3
+    assert used and used.group(1) == budget.group(1) and float(used.group(2)) == 0.0
+
+
+def test_gpu_bytes_read_only_a_loaded_torch(monkeypatch):
+    """A scrape never imports torch, and a failing driver query reads as 0, not an error."""
+    import sys
+
+    from kit.metrics import torch_gpu_bytes
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert torch_gpu_bytes() == 0.0 and "torch" not in sys.modules
+
+    class BrokenCuda:
+        @staticmethod
+        def is_available():
+            raise RuntimeError("driver gone")
+
+    monkeypatch.setitem(sys.modules, "torch", type("T", (), {"cuda": BrokenCuda}))
+    assert torch_gpu_bytes() == 0.0

@@ -10,6 +10,7 @@ from .cancellation import DisconnectWatchMiddleware
 from .errors import install_error_handlers, install_final_handlers
 from .limits import HeaderTimeoutProtocol, RequestLimitsMiddleware
 from .logging import RequestIdMiddleware, configure_logging, get_logger
+from .metrics import export_gpu_budget
 from .settings import ServiceSettings
 from .v2rest import install_v2_infer_route
 
@@ -65,6 +66,7 @@ def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | No
     # KServe configures its own logging in the constructor; ours replaces it.
     configure_logging(name, settings.log_level)
     prepare_app(settings=settings, dataplane=server.dataplane)
+    export_gpu_budget(model.name, settings.max_memory_gb)
     logger.info(
         "serving model %s on http :%d grpc :%s (max request %.0f MB, header %.0f s, body %.0f s)",
         model.name,
