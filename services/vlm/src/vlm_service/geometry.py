@@ -685,8 +685,10 @@ def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float,
         if fill >= 0.75 * total:
             continue
         left = [b for b in bands if b[1] <= col.x0]
-        if left and max(left, key=lambda b: b[1]) in panels and not any(
-                o is not col and max(left, key=lambda b: b[1])[1] <= o.x0 < col.x0 for o in cols):
+        near = max(left, key=lambda b: b[1]) if left else None
+        # the table's date column between the labels and the figures: they are the table's, not the panel's
+        if near in panels and not near[1] <= dcol[0] < col.x0 and not any(
+                o is not col and near[1] <= o.x0 < col.x0 for o in cols):
             out.append((col.x0 - 0.1, col.x1 + 0.1))
     return out
 
