@@ -334,3 +334,81 @@ def test_any_word_soup_gives_a_flagged_result_not_an_error():
         assert checks["reconciled"] == (bool(result["transactions"]) and checks["running_balance_ok"]
                                         and checks["totals_reconcile"])
         assert checks["reconciled"] or checks["problems"]  # never silently unchecked
+
+
+def test_panel_figures_across_the_date_column_stay_in_the_table():
+    """A left account-summary panel, then the table: its sparse debit column stands right of the date
+    column, so it is the table's column, not the panel's figures (those stand left of the dates)."""
+    rows = [
+        [(40, "Crescent Bank")],
+        [(40, "Periode: 01.10.2026 - 28.10.2026")],
+        [(40, "Overzicht"), (200, "Datum"), (300, R("Debet")), (380, R("Saldo")), (400, "Omschrijving"),
+         (560, R("Bij"))],
+        [(40, "Totaal bij"), (200, "01.10."), (380, R("1'100.00")), (400, "Terugbetaling"), (560, R("100.00"))],
+        [(150, R("300.00")), (200, "05.10."), (300, R("20.00")), (380, R("1'080.00")), (400, "Pinbetaling")],
+        [(40, "Totaal af"), (200, "07.10."), (380, R("1'280.00")), (400, "Salaris"), (560, R("200.00"))],
+        [(200, "09.10."), (300, R("15.00")), (380, R("1'265.00")), (400, "Kosten")],
+        [(200, "12.10."), (300, R("10.00")), (380, R("1'255.00")), (400, "Pinbetaling")],
+        [(200, "14.10."), (380, R("1'255.00")), (400, "Memo")],
+    ]
+    ex = extract([make_page(rows)], Options())
+    got = [(t.date.isoformat()[5:], str(t.amount)) for t in ex.txns]
+    assert got == [("10-01", "100.00"), ("10-05", "-20.00"), ("10-07", "200.00"), ("10-09", "-15.00"),
+                   ("10-12", "-10.00")]
+    assert ex.checks.running_balance_ok
+    table = read_tables([make_page(rows)])  # the debit figures are cells of the table's rows
+    assert [sorted(str(m.value) for m in g.cells.values()) for g in table.rows if g.kind == "transaction"][1] == [
+        "1080.00", "20.00"]
+
+
+def test_italian_and_portuguese_month_first_dates():
+    """`set 03`, `ott 02`, `out 12`: it/pt month abbreviations before a two-digit day are dates; `set`
+    and `out` before anything else stay words."""
+    rows = [
+        [(40, "Banca Esempio")],
+        [(40, "Periodo: 01 set 24 - 02 ott 24")],
+        [(40, "Data"), (150, R("Dare")), (160, "Causale"), (480, R("Saldo"))],
+        [(160, "Saldo iniziale"), (480, R("2.000,00"))],
+        [(40, "set 01"), (150, R("228,25")), (160, "Pagamento POS"), (480, R("1.771,75"))],
+        [(40, "set 30"), (150, R("21,75")), (160, "Cash out 20 x"), (480, R("1.750,00"))],
+        [(40, "ott 02"), (150, R("50,00")), (160, "Canone conto"), (480, R("1.700,00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 9, 1), D("-228.25")), (date(2024, 9, 30), D("-21.75")),
+                           (date(2024, 10, 2), D("-50.00"))]
+    from vlm_service.normalize import match_date_prefix
+    assert match_date_prefix("out 12")[0].second == 10
+    assert match_date_prefix("set 12,50") is None and match_date_prefix("out of 12") is None
+
+
+def test_ocr_glued_amount_and_run_together_section_titles():
+    """OCR runs close words together: an amount into the reference after it (`30.0000036547854`) and
+    the words of section titles (`TotalATMWithdrawals&Debits`, `ChecksPaid`); the sections are still
+    cut at their totals and signed by their titles."""
+    from vlm_service.words import Page
+
+    rows = [
+        [(40, "Beginning Balance on May 3, 2003"), (540, R("$1,000.00"))],
+        [(40, "Ending Balance on June 5, 2003"), (540, R("$1,125.00"))],
+        [],
+        [(40, "Deposits&OtherCredits")],
+        [(40, "Description"), (380, "DateCredited"), (540, R("Amount"))],
+        [(40, "Deposit Ref 1300"), (380, "05-15"), (540, R("$400.00"))],
+        [(40, "TotalDeposits&OtherCredits"), (540, R("$400.00"))],
+        [(40, "ATMWithdrawals&Debits")],
+        [(40, "Description"), (320, "TranDate"), (540, R("Amount"))],
+        [(40, "ATMWithdrawal")],
+        [(40, "Kansas City MO"), (320, "05-18"), (540, R("$20.00"))],
+        [(40, "TotalATMWithdrawals&Debits"), (540, R("$20.00"))],
+        [(40, "ChecksPaid")],
+        [(40, "DatePaid"), (140, "CheckNumber"), (260, R("Amount"))],
+        [(40, "05-12"), (140, "1001"), (260, R("75.00")), (270, "00012576589")],
+        [(40, "05-18"), (140, "1002"), (235, "30.0000036547854")],
+        [(40, "05-24"), (140, "1003"), (260, R("150.00")), (270, "00094613547")],
+        [(40, "TotalChecksPaid"), (260, R("$255.00"))],
+    ]
+    page = make_page(rows)
+    ex = extract([Page(1, page.lines, "ocr", page.width, page.height)], Options())
+    assert sorted((t.date.isoformat()[5:], str(t.amount)) for t in ex.txns) == [
+        ("05-12", "-75.00"), ("05-15", "400.00"), ("05-18", "-20.00"), ("05-18", "-30.00"), ("05-24", "-150.00")]
+    assert ex.opening == D("1000.00") and ex.closing == D("1125.00") and ex.reading["reconciled"]

@@ -129,3 +129,16 @@ def test_cli_writes_random_layout_pdf_and_truth(tmp_path):
     import json
 
     assert json.loads((tmp_path / "r.json").read_text()) == json.loads(json.dumps(rl.make(9).truth()))
+
+
+def test_no_column_prints_narrower_than_its_content():
+    """Crowded layouts (side panel, value date, reference, debit, credit and balance columns) keep every
+    date whole: the description column gives way and wraps instead of clipping other columns."""
+    crowded = [s for s in range(300) if (o := rl.make(s).opt)["panel"] and o["value_col"] and o["ref_col"]
+               and o["balance_col"] and o["amount_style"] == "debit_credit"][:6]
+    assert crowded
+    for seed in crowded:
+        st = rl.make(seed)
+        text = "\n".join(page_texts(st.pdf()))
+        for r in st.rows:
+            assert rl._fmt_date(st, r.date) in text, (seed, rl._fmt_date(st, r.date))

@@ -360,7 +360,7 @@ def _columns(st: RandomStatement, x0: float, x1: float, widths) -> list[tuple[st
     if scale < 1.0:  # too wide: no column narrower than what it prints; the description gives way (and wraps)
         for k in order:
             if k != "desc":
-                width[k] = max(width[k], widths.get(k, 0.0) + 6)
+                width[k] = max(width[k], widths.get(k, 0.0) + 9)  # the 6-point gutter and slack
         width["desc"] = max(40.0, (x1 - x0) - sum(w for k, w in width.items() if k != "desc"))
     cols, x = [], x0
     for k in order:
