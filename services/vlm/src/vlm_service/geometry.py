@@ -367,10 +367,11 @@ def _region(infos: list[_LineInfo], x_max: float) -> list[_LineInfo]:
 
 SECONDARY_DATE_RE = re.compile(
     r"^(value|valuta|valutadat\w*|wert|valeur|val\.?|valor|f\.?\s*valor|fecha\s+valor|data\s+valuta|"
-    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum|(?:fecha|data|date)\s+val\w*)\b",
+    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum|(?:fecha|data|date)\s+v(?:al\w*)?)(?:\b|\.|$)",
     re.I)
 
 
+# `Data V` / `Date v.`: a value-date header cut to its initial (a narrow column) still names it
 def _secondary_date(infos: list[_LineInfo], dcol, lh: float) -> bool:
     """Whether the header over a date column names a value or posting date (not the transaction's)."""
     first = next((n for n, info in enumerate(infos)

@@ -124,7 +124,8 @@ def find_money(text: str) -> Money | None:
 _ISO = r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
 _NUMERIC = r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})(?:[/.\-](?P<c>\d{4}|\d{2}))?\.?"
 _D_MON = (rf"(?P<dd>\d{{1,2}})(?:st|nd|rd|th|º)?\.?[\s\-]*(?:de\s+)?(?P<dm>{_MONTH_ALT})\.?"
-          rf"(?:[\s\-,]*(?:de\s+)?(?P<dy>\d{{4}}|\d{{2}}(?!\d)))?")
+          # `01 nov 01 nov` (two dates without a year): a day followed by a month name is no year
+          rf"(?:[\s\-,]*(?:de\s+)?(?P<dy>\d{{4}}|\d{{2}}(?!\d)(?!\.?\s*(?:{_MONTH_ALT})\b)))?")
 # `set 03`, `out 12` (it/pt month first): those abbreviations lead only a two-digit day, never a word
 _MON_D = rf"(?P<mm>{_MONTH_ALT_LEADING}|(?:set|out)(?=\s\d{{2}}(?![\d.,:/])))\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
 DATE_RE = re.compile(rf"(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d])", re.I)
