@@ -412,3 +412,43 @@ def test_ocr_glued_amount_and_run_together_section_titles():
     assert sorted((t.date.isoformat()[5:], str(t.amount)) for t in ex.txns) == [
         ("05-12", "-75.00"), ("05-15", "400.00"), ("05-18", "-20.00"), ("05-18", "-30.00"), ("05-24", "-150.00")]
     assert ex.opening == D("1000.00") and ex.closing == D("1125.00") and ex.reading["reconciled"]
+
+
+def test_month_abbreviation_naming_two_months_follows_period_and_row_order():
+    """fr `jui` is juin or juillet: the period is read as the span nearest a month, and rows run in
+    date order through it (`30 jui` then `01 jui` is June 30 then July 1)."""
+    rows = [
+        [(40, "Banque Exemple")],
+        [(40, "Période: 01 jui 24 - 02 jui 24")],
+        [(40, "Solde précédent"), (480, R("1.000,00"))],
+        [(40, "Date"), (110, "Libellé"), (400, R("Montant")), (480, R("Solde"))],
+        [(40, "03 jui"), (110, "Achat carte"), (400, R("-100,00")), (480, R("900,00"))],
+        [(40, "30 jui"), (110, "Salaire"), (400, R("500,00")), (480, R("1.400,00"))],
+        [(40, "01 jui"), (110, "Prélèvement"), (400, R("-50,00")), (480, R("1.350,00"))],
+        [(40, "02 jui"), (110, "Frais"), (400, R("-5,00")), (480, R("1.345,00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [t.date for t in ex.txns] == [date(2024, 6, 3), date(2024, 6, 30), date(2024, 7, 1), date(2024, 7, 2)]
+    assert ex.reading["reconciled"]
+
+
+def test_two_dates_without_year_and_a_value_date_header_cut_short():
+    """`01 nov 01 nov`: the second day is the next date, not a year; `Data V` over the first date column
+    names it the value date, so the transaction date is the second."""
+    from vlm_service.normalize import match_date_prefix
+
+    assert match_date_prefix("01 nov 01 nov")[0].year is None
+    assert match_date_prefix("01 nov 24 Compra")[0].year == 2024
+    rows = [
+        [(40, "Banco Exemplo")],
+        [(40, "Período: 1 novembro 2024 - 30 novembro 2024")],
+        [(300, "Saldo anterior"), (480, R("-1.000,00"))],
+        [(40, "Data V"), (100, "Data"), (160, "Descrição"), (480, R("Montante"))],
+        [(40, "03 nov"), (100, "01 nov"), (160, "Compra cartão"), (480, R("-329,51"))],
+        [(40, "05 nov"), (100, "03 nov"), (160, "Compra cartão"), (480, R("-101,60"))],
+        [(40, "08 nov"), (100, "08 nov"), (160, "Pagamento recebido"), (480, R("1.000,00"))],
+        [(300, "Saldo final"), (480, R("-431,11"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 11, 1), D("-329.51")), (date(2024, 11, 3), D("-101.60")),
+                           (date(2024, 11, 8), D("1000.00"))]
