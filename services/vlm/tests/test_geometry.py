@@ -452,3 +452,65 @@ def test_two_dates_without_year_and_a_value_date_header_cut_short():
     ex = extract([make_page(rows)], Options())
     assert amounts(ex) == [(date(2024, 11, 1), D("-329.51")), (date(2024, 11, 3), D("-101.60")),
                            (date(2024, 11, 8), D("1000.00"))]
+
+
+def test_card_with_debit_and_credit_columns_keeps_the_columns_signs():
+    """A card statement printing charges in a `Money out` column and payments in `Deposits`: charges
+    are negative even when payments and refunds outnumber them (no flip by majority)."""
+    rows = [
+        [(40, "Example Card Services")],
+        [(40, "Card: 37-7569-6169"), (300, "Previous balance"), (540, R("$2,910.52"))],
+        [(40, "Statement period: 10/01/2019 - 10/31/2019"), (300, "New balance"), (540, R("$1,976.24"))],
+        [(40, "Txn Date"), (120, "Narrative"), (460, R("Money out")), (540, R("Deposits"))],
+        [(40, "10/08/2019"), (120, "Account fee"), (460, R("$19.70"))],
+        [(40, "10/12/2019"), (120, "Direct debit PHARMACY"), (460, R("$161.62"))],
+        [(40, "10/19/2019"), (120, "Refund MERCADONA"), (540, R("$70.09"))],
+        [(40, "10/27/2019"), (120, "Refund ALBERT HEIJN"), (540, R("$43.69"))],
+        [(40, "10/29/2019"), (120, "Payment received - thank you"), (540, R("$1,001.82"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-19.70", "-161.62", "70.09", "43.69", "1001.82"]
+    assert ex.statement["kind"] == "card"
+    assert ex.opening == D("-2910.52") and ex.closing == D("-1976.24")
+
+
+def test_statement_without_card_words_reads_its_balances_as_printed_on_a_tie():
+    """No header: balance, credit and debit columns. Credit/debit swapped with the balances negated
+    reconciles as well as the true reading; a statement that says nothing of a card keeps its
+    balances as printed (a bank account), so spending stays negative."""
+    rows = [
+        [(40, "Harbour Savings Bank")],
+        [(40, "Statement period: 18 Dec 25 - 14 Jan 26")],
+        [(40, "Opening balance"), (360, R("1 000,00"))],
+        [(40, "18 Dec"), (160, R("900,00")), (180, "Contactless"), (300, R("")), (360, R("100,00"))],
+        [(40, "24 Dec"), (160, R("896,06")), (180, "Account fee"), (360, R("3,94"))],
+        [(40, "27 Dec"), (160, R("1 501,95")), (180, "Transfer from"), (300, R("605,89"))],
+        [(40, "02 Jan"), (160, R("1 400,00")), (180, "Direct debit"), (360, R("101,95"))],
+        [(40, "Closing balance"), (360, R("1 400,00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-100.00", "-3.94", "605.89", "-101.95"]
+    assert ex.statement["kind"] == "bank" and ex.reading["reconciled"]
+
+
+def test_balance_line_without_date_is_no_transaction():
+    """`Transport naar volgende pagina` / `Transport` print only a balance and no date: they carry
+    the balance between pages and are not rows (no zero-amount transactions)."""
+    page1 = [
+        [(40, "Voorbeeld Bank")],
+        [(40, "Periode: 01.05.2021 - 30.05.2021")],
+        [(40, "Datum"), (110, "Omschrijving"), (400, R("Af")), (460, R("Bij")), (540, R("Saldo"))],
+        [(110, "Beginsaldo"), (540, R("1.000,00"))],
+        [(40, "03.05.2021"), (110, "Pinbetaling"), (400, R("100,00")), (540, R("900,00"))],
+        [(40, "08.05.2021"), (110, "Salaris"), (460, R("500,00")), (540, R("1.400,00"))],
+        [(110, "Transport naar volgende pagina"), (540, R("1.400,00"))],
+    ]
+    page2 = [
+        [(40, "Datum"), (110, "Omschrijving"), (400, R("Af")), (460, R("Bij")), (540, R("Saldo"))],
+        [(110, "Transport"), (540, R("1.400,00"))],
+        [(40, "12.05.2021"), (110, "Kosten"), (400, R("20,50")), (540, R("1.379,50"))],
+        [(110, "Eindsaldo"), (540, R("1.379,50"))],
+    ]
+    ex = extract([make_page(page1), make_page(page2, number=2)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-100.00", "500.00", "-20.50"]
+    assert ex.reading["reconciled"]

@@ -349,10 +349,13 @@ def orient(ex: Extraction, kind: str) -> tuple[bool, str]:
     way; negating every amount and balance keeps every check as it was. (flipped, kind)"""
     if not ex.txns:
         return False, kind
+    columns = ex.reading.get("columns") or []
     if issuer_view(ex):
         kind = "card"
     elif kind != "card" or sum(t.amount < 0 for t in ex.txns) >= sum(t.amount > 0 for t in ex.txns):
         return False, kind
+    elif "debit" in columns and "credit" in columns:
+        return False, kind  # charges stand in the debit column in either view: their sign is the column's
     for t in ex.txns:
         t.amount = -t.amount
         if t.balance is not None:
@@ -397,7 +400,9 @@ def extract(pages: list[Page], opts: Options) -> Extraction:
         for b_sign in (1, -1):
             ex = build(reading.parsed, opts, b_sign)
             tried += 1
-            key = score(ex) + (reading.hinted,)
+            # on a tie, a statement without card words reads its balances as printed (not as owed)
+            plain = b_sign == 1 or account_kind(reading.parsed) == "card"
+            key = score(ex) + (reading.hinted, plain)
             if best is None or key > best[0]:
                 best = (key, ex, reading)
             if b_sign == 1 and not any(t.balance is not None for t in ex.txns) and ex.opening is None:

@@ -321,6 +321,8 @@ class TableReader:
                 return RawRow(page, date, description, amounts, score, kind="closing")
         if not has_move and date is not None and not description and not amounts:
             return None
+        if not has_move and date is None and "balance" in amounts:
+            return None  # a balance line without a date (carried forward, `Transport`): no transaction
         return RawRow(page, date, description, amounts, score)
 
 
