@@ -514,3 +514,24 @@ def test_balance_line_without_date_is_no_transaction():
     ex = extract([make_page(page1), make_page(page2, number=2)], Options())
     assert [str(t.amount) for t in ex.txns] == ["-100.00", "500.00", "-20.50"]
     assert ex.reading["reconciled"]
+
+
+def test_carried_totals_in_the_amount_column_and_a_balances_line_are_no_rows():
+    """Without a balance column the carried-forward figure stands in the amount column
+    (`Übertrag auf Folgeseite`), and both balances may share the last line; neither is a row."""
+    page1 = [
+        [(40, "Beispielbank")],
+        [(40, "Zeitraum: 01.07.2018 - 31.07.2018")],
+        [(40, "Datum"), (110, "Buchungstext"), (480, R("Betrag"))],
+        [(40, "03.07.2018"), (110, "Gehalt"), (480, R("500.00"))],
+        [(40, "15.07.2018"), (110, "Kartenzahlung"), (480, R("-108.08"))],
+        [(110, "Übertrag auf Folgeseite"), (480, R("1198.96"))],
+    ]
+    page2 = [
+        [(40, "Datum"), (110, "Buchungstext"), (480, R("Betrag"))],
+        [(110, "Übertrag"), (480, R("1198.96"))],
+        [(40, "30.07.2018"), (110, "Lastschrift"), (480, R("-1371.91"))],
+        [(40, "Alter Kontostand: 807.04"), (300, "Neuer Kontostand: -172.95")],
+    ]
+    ex = extract([make_page(page1), make_page(page2, number=2)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["500.00", "-108.08", "-1371.91"]
