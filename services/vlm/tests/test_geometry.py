@@ -334,3 +334,204 @@ def test_any_word_soup_gives_a_flagged_result_not_an_error():
         assert checks["reconciled"] == (bool(result["transactions"]) and checks["running_balance_ok"]
                                         and checks["totals_reconcile"])
         assert checks["reconciled"] or checks["problems"]  # never silently unchecked
+
+
+def test_panel_figures_across_the_date_column_stay_in_the_table():
+    """A left account-summary panel, then the table: its sparse debit column stands right of the date
+    column, so it is the table's column, not the panel's figures (those stand left of the dates)."""
+    rows = [
+        [(40, "Crescent Bank")],
+        [(40, "Periode: 01.10.2026 - 28.10.2026")],
+        [(40, "Overzicht"), (200, "Datum"), (300, R("Debet")), (380, R("Saldo")), (400, "Omschrijving"),
+         (560, R("Bij"))],
+        [(40, "Totaal bij"), (200, "01.10."), (380, R("1'100.00")), (400, "Terugbetaling"), (560, R("100.00"))],
+        [(150, R("300.00")), (200, "05.10."), (300, R("20.00")), (380, R("1'080.00")), (400, "Pinbetaling")],
+        [(40, "Totaal af"), (200, "07.10."), (380, R("1'280.00")), (400, "Salaris"), (560, R("200.00"))],
+        [(200, "09.10."), (300, R("15.00")), (380, R("1'265.00")), (400, "Kosten")],
+        [(200, "12.10."), (300, R("10.00")), (380, R("1'255.00")), (400, "Pinbetaling")],
+        [(200, "14.10."), (380, R("1'255.00")), (400, "Memo")],
+    ]
+    ex = extract([make_page(rows)], Options())
+    got = [(t.date.isoformat()[5:], str(t.amount)) for t in ex.txns]
+    assert got == [("10-01", "100.00"), ("10-05", "-20.00"), ("10-07", "200.00"), ("10-09", "-15.00"),
+                   ("10-12", "-10.00")]
+    assert ex.checks.running_balance_ok
+    table = read_tables([make_page(rows)])  # the debit figures are cells of the table's rows
+    assert [sorted(str(m.value) for m in g.cells.values()) for g in table.rows if g.kind == "transaction"][1] == [
+        "1080.00", "20.00"]
+
+
+def test_italian_and_portuguese_month_first_dates():
+    """`set 03`, `ott 02`, `out 12`: it/pt month abbreviations before a two-digit day are dates; `set`
+    and `out` before anything else stay words."""
+    rows = [
+        [(40, "Banca Esempio")],
+        [(40, "Periodo: 01 set 24 - 02 ott 24")],
+        [(40, "Data"), (150, R("Dare")), (160, "Causale"), (480, R("Saldo"))],
+        [(160, "Saldo iniziale"), (480, R("2.000,00"))],
+        [(40, "set 01"), (150, R("228,25")), (160, "Pagamento POS"), (480, R("1.771,75"))],
+        [(40, "set 30"), (150, R("21,75")), (160, "Cash out 20 x"), (480, R("1.750,00"))],
+        [(40, "ott 02"), (150, R("50,00")), (160, "Canone conto"), (480, R("1.700,00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 9, 1), D("-228.25")), (date(2024, 9, 30), D("-21.75")),
+                           (date(2024, 10, 2), D("-50.00"))]
+    from vlm_service.normalize import match_date_prefix
+    assert match_date_prefix("out 12")[0].second == 10
+    assert match_date_prefix("set 12,50") is None and match_date_prefix("out of 12") is None
+
+
+def test_ocr_glued_amount_and_run_together_section_titles():
+    """OCR runs close words together: an amount into the reference after it (`30.0000036547854`) and
+    the words of section titles (`TotalATMWithdrawals&Debits`, `ChecksPaid`); the sections are still
+    cut at their totals and signed by their titles."""
+    from vlm_service.words import Page
+
+    rows = [
+        [(40, "Beginning Balance on May 3, 2003"), (540, R("$1,000.00"))],
+        [(40, "Ending Balance on June 5, 2003"), (540, R("$1,125.00"))],
+        [],
+        [(40, "Deposits&OtherCredits")],
+        [(40, "Description"), (380, "DateCredited"), (540, R("Amount"))],
+        [(40, "Deposit Ref 1300"), (380, "05-15"), (540, R("$400.00"))],
+        [(40, "TotalDeposits&OtherCredits"), (540, R("$400.00"))],
+        [(40, "ATMWithdrawals&Debits")],
+        [(40, "Description"), (320, "TranDate"), (540, R("Amount"))],
+        [(40, "ATMWithdrawal")],
+        [(40, "Kansas City MO"), (320, "05-18"), (540, R("$20.00"))],
+        [(40, "TotalATMWithdrawals&Debits"), (540, R("$20.00"))],
+        [(40, "ChecksPaid")],
+        [(40, "DatePaid"), (140, "CheckNumber"), (260, R("Amount"))],
+        [(40, "05-12"), (140, "1001"), (260, R("75.00")), (270, "00012576589")],
+        [(40, "05-18"), (140, "1002"), (235, "30.0000036547854")],
+        [(40, "05-24"), (140, "1003"), (260, R("150.00")), (270, "00094613547")],
+        [(40, "TotalChecksPaid"), (260, R("$255.00"))],
+    ]
+    page = make_page(rows)
+    ex = extract([Page(1, page.lines, "ocr", page.width, page.height)], Options())
+    assert sorted((t.date.isoformat()[5:], str(t.amount)) for t in ex.txns) == [
+        ("05-12", "-75.00"), ("05-15", "400.00"), ("05-18", "-20.00"), ("05-18", "-30.00"), ("05-24", "-150.00")]
+    assert ex.opening == D("1000.00") and ex.closing == D("1125.00") and ex.reading["reconciled"]
+
+
+def test_month_abbreviation_naming_two_months_follows_period_and_row_order():
+    """fr `jui` is juin or juillet: the period is read as the span nearest a month, and rows run in
+    date order through it (`30 jui` then `01 jui` is June 30 then July 1)."""
+    rows = [
+        [(40, "Banque Exemple")],
+        [(40, "Période: 01 jui 24 - 02 jui 24")],
+        [(40, "Solde précédent"), (480, R("1.000,00"))],
+        [(40, "Date"), (110, "Libellé"), (400, R("Montant")), (480, R("Solde"))],
+        [(40, "03 jui"), (110, "Achat carte"), (400, R("-100,00")), (480, R("900,00"))],
+        [(40, "30 jui"), (110, "Salaire"), (400, R("500,00")), (480, R("1.400,00"))],
+        [(40, "01 jui"), (110, "Prélèvement"), (400, R("-50,00")), (480, R("1.350,00"))],
+        [(40, "02 jui"), (110, "Frais"), (400, R("-5,00")), (480, R("1.345,00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [t.date for t in ex.txns] == [date(2024, 6, 3), date(2024, 6, 30), date(2024, 7, 1), date(2024, 7, 2)]
+    assert ex.reading["reconciled"]
+
+
+def test_two_dates_without_year_and_a_value_date_header_cut_short():
+    """`01 nov 01 nov`: the second day is the next date, not a year; `Data V` over the first date column
+    names it the value date, so the transaction date is the second."""
+    from vlm_service.normalize import match_date_prefix
+
+    assert match_date_prefix("01 nov 01 nov")[0].year is None
+    assert match_date_prefix("01 nov 24 Compra")[0].year == 2024
+    rows = [
+        [(40, "Banco Exemplo")],
+        [(40, "Período: 1 novembro 2024 - 30 novembro 2024")],
+        [(300, "Saldo anterior"), (480, R("-1.000,00"))],
+        [(40, "Data V"), (100, "Data"), (160, "Descrição"), (480, R("Montante"))],
+        [(40, "03 nov"), (100, "01 nov"), (160, "Compra cartão"), (480, R("-329,51"))],
+        [(40, "05 nov"), (100, "03 nov"), (160, "Compra cartão"), (480, R("-101,60"))],
+        [(40, "08 nov"), (100, "08 nov"), (160, "Pagamento recebido"), (480, R("1.000,00"))],
+        [(300, "Saldo final"), (480, R("-431,11"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert amounts(ex) == [(date(2024, 11, 1), D("-329.51")), (date(2024, 11, 3), D("-101.60")),
+                           (date(2024, 11, 8), D("1000.00"))]
+
+
+def test_card_with_debit_and_credit_columns_keeps_the_columns_signs():
+    """A card statement printing charges in a `Money out` column and payments in `Deposits`: charges
+    are negative even when payments and refunds outnumber them (no flip by majority)."""
+    rows = [
+        [(40, "Example Card Services")],
+        [(40, "Card: 37-7569-6169"), (300, "Previous balance"), (540, R("$2,910.52"))],
+        [(40, "Statement period: 10/01/2019 - 10/31/2019"), (300, "New balance"), (540, R("$1,976.24"))],
+        [(40, "Txn Date"), (120, "Narrative"), (460, R("Money out")), (540, R("Deposits"))],
+        [(40, "10/08/2019"), (120, "Account fee"), (460, R("$19.70"))],
+        [(40, "10/12/2019"), (120, "Direct debit PHARMACY"), (460, R("$161.62"))],
+        [(40, "10/19/2019"), (120, "Refund MERCADONA"), (540, R("$70.09"))],
+        [(40, "10/27/2019"), (120, "Refund ALBERT HEIJN"), (540, R("$43.69"))],
+        [(40, "10/29/2019"), (120, "Payment received - thank you"), (540, R("$1,001.82"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-19.70", "-161.62", "70.09", "43.69", "1001.82"]
+    assert ex.statement["kind"] == "card"
+    assert ex.opening == D("-2910.52") and ex.closing == D("-1976.24")
+
+
+def test_statement_without_card_words_reads_its_balances_as_printed_on_a_tie():
+    """No header: balance, credit and debit columns. Credit/debit swapped with the balances negated
+    reconciles as well as the true reading; a statement that says nothing of a card keeps its
+    balances as printed (a bank account), so spending stays negative."""
+    rows = [
+        [(40, "Harbour Savings Bank")],
+        [(40, "Statement period: 18 Dec 25 - 14 Jan 26")],
+        [(40, "Opening balance"), (360, R("1 000,00"))],
+        [(40, "18 Dec"), (160, R("900,00")), (180, "Contactless"), (300, R("")), (360, R("100,00"))],
+        [(40, "24 Dec"), (160, R("896,06")), (180, "Account fee"), (360, R("3,94"))],
+        [(40, "27 Dec"), (160, R("1 501,95")), (180, "Transfer from"), (300, R("605,89"))],
+        [(40, "02 Jan"), (160, R("1 400,00")), (180, "Direct debit"), (360, R("101,95"))],
+        [(40, "Closing balance"), (360, R("1 400,00"))],
+    ]
+    ex = extract([make_page(rows)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-100.00", "-3.94", "605.89", "-101.95"]
+    assert ex.statement["kind"] == "bank" and ex.reading["reconciled"]
+
+
+def test_balance_line_without_date_is_no_transaction():
+    """`Transport naar volgende pagina` / `Transport` print only a balance and no date: they carry
+    the balance between pages and are not rows (no zero-amount transactions)."""
+    page1 = [
+        [(40, "Voorbeeld Bank")],
+        [(40, "Periode: 01.05.2021 - 30.05.2021")],
+        [(40, "Datum"), (110, "Omschrijving"), (400, R("Af")), (460, R("Bij")), (540, R("Saldo"))],
+        [(110, "Beginsaldo"), (540, R("1.000,00"))],
+        [(40, "03.05.2021"), (110, "Pinbetaling"), (400, R("100,00")), (540, R("900,00"))],
+        [(40, "08.05.2021"), (110, "Salaris"), (460, R("500,00")), (540, R("1.400,00"))],
+        [(110, "Transport naar volgende pagina"), (540, R("1.400,00"))],
+    ]
+    page2 = [
+        [(40, "Datum"), (110, "Omschrijving"), (400, R("Af")), (460, R("Bij")), (540, R("Saldo"))],
+        [(110, "Transport"), (540, R("1.400,00"))],
+        [(40, "12.05.2021"), (110, "Kosten"), (400, R("20,50")), (540, R("1.379,50"))],
+        [(110, "Eindsaldo"), (540, R("1.379,50"))],
+    ]
+    ex = extract([make_page(page1), make_page(page2, number=2)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["-100.00", "500.00", "-20.50"]
+    assert ex.reading["reconciled"]
+
+
+def test_carried_totals_in_the_amount_column_and_a_balances_line_are_no_rows():
+    """Without a balance column the carried-forward figure stands in the amount column
+    (`Übertrag auf Folgeseite`), and both balances may share the last line; neither is a row."""
+    page1 = [
+        [(40, "Beispielbank")],
+        [(40, "Zeitraum: 01.07.2018 - 31.07.2018")],
+        [(40, "Datum"), (110, "Buchungstext"), (480, R("Betrag"))],
+        [(40, "03.07.2018"), (110, "Gehalt"), (480, R("500.00"))],
+        [(40, "15.07.2018"), (110, "Kartenzahlung"), (480, R("-108.08"))],
+        [(110, "Übertrag auf Folgeseite"), (480, R("1198.96"))],
+    ]
+    page2 = [
+        [(40, "Datum"), (110, "Buchungstext"), (480, R("Betrag"))],
+        [(110, "Übertrag"), (480, R("1198.96"))],
+        [(40, "30.07.2018"), (110, "Lastschrift"), (480, R("-1371.91"))],
+        [(40, "Alter Kontostand: 807.04"), (300, "Neuer Kontostand: -172.95")],
+    ]
+    ex = extract([make_page(page1), make_page(page2, number=2)], Options())
+    assert [str(t.amount) for t in ex.txns] == ["500.00", "-108.08", "-1371.91"]

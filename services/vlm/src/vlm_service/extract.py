@@ -83,11 +83,24 @@ def _period(parsed: Parsed, order: str) -> tuple[date, date] | None:
     b = search_dates(parsed.period_text[1])
     if not a or not b:
         return None
-    start = resolve(a[0], order, default_year=b[0].year)
-    end = resolve(b[0], order, default_year=a[0].year)
-    if start and end and start > end and a[0].year is None:
-        start = start.replace(year=start.year - 1)
-    return (start, end) if start and end and start <= end else None
+    best = None
+    # a month abbreviation naming two months (fr `jui`): the reading whose period spans nearest a month
+    for ra in _month_readings(a[0]):
+        for rb in _month_readings(b[0]):
+            start = resolve(ra, order, default_year=rb.year)
+            end = resolve(rb, order, default_year=ra.year)
+            if start and end and start > end and ra.year is None:
+                start = start.replace(year=start.year - 1)
+            if start and end and start <= end:
+                key = abs((end - start).days - 30)
+                if best is None or key < best[0]:
+                    best = (key, (start, end))
+    return best[1] if best else None
+
+
+def _month_readings(raw) -> list:
+    return [raw] if not raw.alt_month else [replace(raw, alt_month=None),
+                                            replace(raw, second=raw.alt_month, alt_month=None)]
 
 
 def _ignores_balance(txns: list[Txn], ignored: list[dict]) -> bool:
@@ -195,6 +208,10 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
             again = resolve(replace(raw.date, year=None), order, period, default_year)
             if again and _near(again, period):
                 when = again  # a printed year that cannot be right (cut off, misread): the period's
+        if raw.date and raw.date.alt_month and prev_date:  # `jui`: rows run in date order, the next month comes next
+            later = [d for d in (resolve(replace(raw.date, second=m, alt_month=None), order, period, default_year)
+                                 for m in (raw.date.second, raw.date.alt_month)) if d and d >= prev_date]
+            when = min(later) if later else when
         if raw.date and period is None and not isinstance(default_year, date) and raw.date.year is None \
                 and prev_date and when and when < prev_date:
             when = when.replace(year=when.year + 1)  # rolled over New Year without a period
@@ -332,10 +349,13 @@ def orient(ex: Extraction, kind: str) -> tuple[bool, str]:
     way; negating every amount and balance keeps every check as it was. (flipped, kind)"""
     if not ex.txns:
         return False, kind
+    columns = ex.reading.get("columns") or []
     if issuer_view(ex):
         kind = "card"
     elif kind != "card" or sum(t.amount < 0 for t in ex.txns) >= sum(t.amount > 0 for t in ex.txns):
         return False, kind
+    elif "debit" in columns and "credit" in columns:
+        return False, kind  # charges stand in the debit column in either view: their sign is the column's
     for t in ex.txns:
         t.amount = -t.amount
         if t.balance is not None:
@@ -380,7 +400,9 @@ def extract(pages: list[Page], opts: Options) -> Extraction:
         for b_sign in (1, -1):
             ex = build(reading.parsed, opts, b_sign)
             tried += 1
-            key = score(ex) + (reading.hinted,)
+            # on a tie, a statement without card words reads its balances as printed (not as owed)
+            plain = b_sign == 1 or account_kind(reading.parsed) == "card"
+            key = score(ex) + (reading.hinted, plain)
             if best is None or key > best[0]:
                 best = (key, ex, reading)
             if b_sign == 1 and not any(t.balance is not None for t in ex.txns) and ex.opening is None:

@@ -178,6 +178,8 @@ _GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|
 
 
 _DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
+# an amount with its two decimals run into a long number (OCR glues close columns): no grouping reads it whole
+_GLUED_MONEY = re.compile(r"(\d{1,3}(?:[,.']\d{3})*[.,]\d{2})(\d{5,})")
 _TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(\d{1,2}[/.\-]\d{1,2})")
 
 
@@ -197,6 +199,9 @@ def split_glued(tokens: list[Token]) -> list[Token]:
         named = _DAY_MONTH_GLUED.match(text)  # `17oktPinbetaling`
         if named and text[named.end():named.end() + 1].isupper():
             cuts.append(named.end())
+        money = _GLUED_MONEY.fullmatch(text)  # `30.0000036547854`: an amount and a reference number
+        if money:
+            cuts.append(money.end(1))
         for m in _GLUED_DATE.finditer(text):
             if (m.start(), m.end()) != (0, len(text)):
                 cuts += [m.start(), m.end()]
@@ -362,10 +367,11 @@ def _region(infos: list[_LineInfo], x_max: float) -> list[_LineInfo]:
 
 SECONDARY_DATE_RE = re.compile(
     r"^(value|valuta|valutadat\w*|wert|valeur|val\.?|valor|f\.?\s*valor|fecha\s+valor|data\s+valuta|"
-    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum|(?:fecha|data|date)\s+val\w*)\b",
+    r"post|posted|posting|post\s+date|posting\s+date|date\s+valeur|rentedatum|(?:fecha|data|date)\s+v(?:al\w*)?)(?:\b|\.|$)",
     re.I)
 
 
+# `Data V` / `Date v.`: a value-date header cut to its initial (a narrow column) still names it
 def _secondary_date(infos: list[_LineInfo], dcol, lh: float) -> bool:
     """Whether the header over a date column names a value or posting date (not the transaction's)."""
     first = next((n for n, info in enumerate(infos)
@@ -383,11 +389,19 @@ def _secondary_date(infos: list[_LineInfo], dcol, lh: float) -> bool:
 
 
 DEBIT_SECTION_RE = re.compile(
-    r"\b(withdrawals?|debits?|checks? paid|cheques?|purchases|charges|fees|belastungen|abbuchungen|lastschriften|"
+    r"\b(withdrawals?|debits?|checks?\s*paid|cheques?|purchases|charges|fees|belastungen|abbuchungen|lastschriften|"
     r"ausgänge|débits|retraits|cargos|retiros|prelievi|addebiti|uscite|afschrijvingen|débitos|saídas)\b", re.I)
 CREDIT_SECTION_RE = re.compile(
     r"\b(deposits?|credits?|credited|refunds|gutschriften|eingänge|crédits|dépôts|versements|abonos|ingresos|"
     r"accrediti|versamenti|entrate|bijschrijvingen|créditos|depósitos|entradas)\b", re.I)
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def unglue(text: str) -> str:
+    """Words OCR ran together at a case change apart again (`TotalATMWithdrawals` -> `Total ATM Withdrawals`)."""
+    return _CAMEL.sub(" ", text)
 
 
 def _sections(infos: list[_LineInfo]) -> list[tuple[int, int]]:
@@ -395,7 +409,7 @@ def _sections(infos: list[_LineInfo]) -> list[tuple[int, int]]:
     in sections (deposits, withdrawals, checks) has one small table per section."""
     out, start = [], 0
     for n, info in enumerate(infos):
-        if SUMMARY_RE.match(info.line.text) and not any(d for d in info.dates if not d.ambiguous):
+        if SUMMARY_RE.match(unglue(info.line.text)) and not any(d for d in info.dates if not d.ambiguous):
             out.append((start, n + 1))
             start = n + 1
     out.append((start, len(infos)))
@@ -407,7 +421,7 @@ def _section_sign(infos: list[_LineInfo]) -> int:
     first = next((n for n, info in enumerate(infos) if info.cells and any(not d.ambiguous for d in info.dates)), None)
     if first is None:
         return 0
-    title = " ".join(info.line.text for info in infos[max(0, first - 3):first])
+    title = unglue(" ".join(info.line.text for info in infos[max(0, first - 3):first]))
     debit, credit = bool(DEBIT_SECTION_RE.search(title)), bool(CREDIT_SECTION_RE.search(title))
     return -1 if debit and not credit else (1 if credit and not debit else 0)
 
@@ -581,7 +595,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             row = GeoRow(page.number, first_date, second, text, cells, score, bbox)
             if n < first or (len(cells) == 1 and _balance_label(text, start=True)):
                 row.kind = "balance"
-            elif SUMMARY_RE.search(text):
+            elif SUMMARY_RE.search(unglue(text)):
                 row.kind = "summary"
             table.rows.append(row)
             last_row, last_bottom, last_date = row, line.bottom, first_date
@@ -593,7 +607,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
                 if n > first and _closing_label(text):
                     table.rows.append(row)
                     break  # the closing balance ends the table; what follows is not transactions
-            elif SUMMARY_RE.search(text) or (not text and len(cells) >= 2 and len(cols) >= 3):
+            elif SUMMARY_RE.search(unglue(text)) or (not text and len(cells) >= 2 and len(cols) >= 3):
                 row.kind = "summary"
             elif last_date is None:
                 row.kind = "balance" if _balance_label(text) else "summary"
@@ -685,8 +699,10 @@ def _panel_bands(infos: list[_LineInfo], dated: list[int], dcol, lh: float,
         if fill >= 0.75 * total:
             continue
         left = [b for b in bands if b[1] <= col.x0]
-        if left and max(left, key=lambda b: b[1]) in panels and not any(
-                o is not col and max(left, key=lambda b: b[1])[1] <= o.x0 < col.x0 for o in cols):
+        near = max(left, key=lambda b: b[1]) if left else None
+        # the table's date column between the labels and the figures: they are the table's, not the panel's
+        if near in panels and not near[1] <= dcol[0] < col.x0 and not any(
+                o is not col and near[1] <= o.x0 < col.x0 for o in cols):
             out.append((col.x0 - 0.1, col.x1 + 0.1))
     return out
 

@@ -321,6 +321,11 @@ class TableReader:
                 return RawRow(page, date, description, amounts, score, kind="closing")
         if not has_move and date is not None and not description and not amounts:
             return None
+        if date is None and ((not has_move and "balance" in amounts) or CARRIED_RE.search(description)
+                             or (OPENING_RE.search(description) and CLOSING_RE.search(description))):
+            # a balance line without a date (`Transport`), or a carried-forward total printed in the
+            # amount column (`Übertrag auf Folgeseite`), or both balances on one line: no transaction
+            return None
         return RawRow(page, date, description, amounts, score)
 
 

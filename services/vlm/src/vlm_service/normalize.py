@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -32,6 +32,10 @@ MONTHS = {
     # OCR reads O as 0
     "0ct": 10, "0ctober": 10, "0kt": 10, "n0v": 11, "n0vember": 11,
 }
+# abbreviations cut so short that they name two months (fr `jui`: juin or juillet): the statement
+# period decides (`resolve`)
+AMBIGUOUS_MONTHS = {"jui": (6, 7)}
+MONTHS.update({k: v[0] for k, v in AMBIGUOUS_MONTHS.items()})
 # pt/it abbreviations that are English words: only after a day (`02 out`, `02 set`), never before one
 AFTER_DAY_ONLY = {"out": 10, "set": 9}
 MONTHS.update(AFTER_DAY_ONLY)
@@ -124,8 +128,10 @@ def find_money(text: str) -> Money | None:
 _ISO = r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
 _NUMERIC = r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})(?:[/.\-](?P<c>\d{4}|\d{2}))?\.?"
 _D_MON = (rf"(?P<dd>\d{{1,2}})(?:st|nd|rd|th|º)?\.?[\s\-]*(?:de\s+)?(?P<dm>{_MONTH_ALT})\.?"
-          rf"(?:[\s\-,]*(?:de\s+)?(?P<dy>\d{{4}}|\d{{2}}(?!\d)))?")
-_MON_D = rf"(?P<mm>{_MONTH_ALT_LEADING})\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
+          # `01 nov 01 nov` (two dates without a year): a day followed by a month name is no year
+          rf"(?:[\s\-,]*(?:de\s+)?(?P<dy>\d{{4}}|\d{{2}}(?!\d)(?!\.?\s*(?:{_MONTH_ALT})\b)))?")
+# `set 03`, `out 12` (it/pt month first): those abbreviations lead only a two-digit day, never a word
+_MON_D = rf"(?P<mm>{_MONTH_ALT_LEADING}|(?:set|out)(?=\s\d{{2}}(?![\d.,:/])))\.?\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<my>\d{{4}}))?"
 DATE_RE = re.compile(rf"(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d])", re.I)
 DATE_START_RE = re.compile(rf"^\s*(?:{_ISO}|{_D_MON}|{_MON_D}|{_NUMERIC})(?![\d,]|\.\d)", re.I)
 
@@ -139,6 +145,7 @@ class RawDate:
     year: int | None
     kind: str  # "iso", "named" (month known: first=day, second=month), "numeric" (order unknown)
     third: int | None = None  # a numeric date's third part as printed (the year, or the day in YMD)
+    alt_month: int | None = None  # a named month whose abbreviation also names this month (fr `jui`)
 
 
 def _year(text: str | None) -> int | None:
@@ -148,14 +155,21 @@ def _year(text: str | None) -> int | None:
     return y + 2000 if y < 100 and y < 70 else (y + 1900 if y < 100 else y)
 
 
+def _alt_month(name: str) -> int | None:
+    months = AMBIGUOUS_MONTHS.get(name)
+    return months[1] if months else None
+
+
 def _raw_from_match(m: re.Match) -> RawDate | None:
     g = m.groupdict()
     if g.get("iy"):
         return RawDate(int(g["id"]), int(g["im"]), int(g["iy"]), "iso")
     if g.get("dm"):
-        return RawDate(int(g["dd"]), MONTHS[g["dm"].lower()], _year(g.get("dy")), "named")
+        name = g["dm"].lower()
+        return RawDate(int(g["dd"]), MONTHS[name], _year(g.get("dy")), "named", alt_month=_alt_month(name))
     if g.get("mm"):
-        return RawDate(int(g["md"]), MONTHS[g["mm"].lower()], _year(g.get("my")), "named")
+        name = g["mm"].lower()
+        return RawDate(int(g["md"]), MONTHS[name], _year(g.get("my")), "named", alt_month=_alt_month(name))
     if g.get("a"):
         c = g.get("c")
         return RawDate(int(g["a"]), int(g["b"]), _year(c), "numeric", int(c) if c and len(c) == 2 else None)
@@ -221,6 +235,14 @@ def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
     from `default_year`: an int, or an anchor date printed on the statement (its date, period,
     due date), the row taking the year nearest to it (`28 Dec` on a statement dated 13 Jan is
     last year's)."""
+    if raw.alt_month:  # an abbreviation naming two months: the one nearer the period or anchor date
+        cands = [d for d in (resolve(replace(raw, second=m, alt_month=None), order, period, default_year)
+                             for m in (raw.second, raw.alt_month)) if d]
+        target = period or ((default_year, default_year) if isinstance(default_year, date) else None)
+        if not cands or target is None:
+            return cands[0] if cands else None
+        return min(cands, key=lambda d: 0 if target[0] <= d <= target[1]
+                   else min(abs((d - target[0]).days), abs((d - target[1]).days)))
     day, month, year = numeric_parts(raw, order)
     if year is not None:
         try:

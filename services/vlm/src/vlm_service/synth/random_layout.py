@@ -356,9 +356,15 @@ def _columns(st: RandomStatement, x0: float, x1: float, widths) -> list[tuple[st
     fixed = sum(base[k] for k in order if k != "desc")
     desc_w = max(110.0, (x1 - x0) - fixed)
     scale = min(1.0, (x1 - x0) / (fixed + desc_w))
+    width = {k: (desc_w if k == "desc" else base[k]) * scale for k in order}
+    if scale < 1.0:  # too wide: no column narrower than what it prints; the description gives way (and wraps)
+        for k in order:
+            if k != "desc":
+                width[k] = max(width[k], widths.get(k, 0.0) + 9)  # the 6-point gutter and slack
+        width["desc"] = max(40.0, (x1 - x0) - sum(w for k, w in width.items() if k != "desc"))
     cols, x = [], x0
     for k in order:
-        w = (desc_w if k == "desc" else base[k]) * scale
+        w = width[k]
         cols.append((k, x, x + w - 6, "right" if k in ("debit", "credit", "amount", "balance") else "left"))
         x += w
     return cols
@@ -376,8 +382,15 @@ def _geometry(st: RandomStatement) -> dict:
     panel_w = 150.0 if o["panel"] else 0.0
     tx0 = margin + (panel_w + 12 if o["panel"] == "left" else 0)
     tx1 = W - margin - (panel_w + 12 if o["panel"] == "right" else 0)
+    def widest(texts) -> float:
+        return max((stringWidth(t, "Helvetica-Bold", fs) for t in texts), default=0.0)
+
     date_w = max(stringWidth(_fmt_date(st, r.date), "Helvetica", fs) for r in st.rows)
-    cols = _columns(st, tx0, tx1, {"date": date_w})
+    value_w = max(stringWidth(_fmt_date(st, r.value_date), "Helvetica", fs) for r in st.rows)
+    figures = [v for r in st.rows for v in (r.amount, r.balance)] + [st.opening]
+    money_w = widest(_fmt_amount(st, s * v, signed) for v in figures for s in (1, -1) for signed in (True, False))
+    cols = _columns(st, tx0, tx1, {"date": date_w, "value": value_w, "ref": widest(r.reference for r in st.rows),
+                                   "debit": money_w, "credit": money_w, "amount": money_w, "balance": money_w})
     colx = {k: (a, b, al) for k, a, b, al in cols}
     desc_chars = max(12, int((colx["desc"][1] - colx["desc"][0]) / (fs * 0.5)))
 
