@@ -223,9 +223,17 @@ def operator_running(kubeconfig: Path, env: dict[str, str] | None = None, allow_
         assert not refused, "the API server refused the operator (RBAC):\n" + "\n".join(refused[:20])
 
 
+_TERMINATING = re.compile(r"namespace (\S+) is being terminated; nothing to make")
+
+
 def refusals(log: str) -> list[str]:
-    """Lines of an operator log about requests the API server refused (403)."""
-    return [line for line in log.splitlines() if _REFUSED.search(line)]
+    """Lines of an operator log about requests the API server refused (403). A 403 into a
+    namespace the operator reported as being deleted (the API server's NamespaceLifecycle refusal,
+    which the operator answers by doing nothing) is no permission problem and is not counted."""
+    lines = log.splitlines()
+    gone = {m.group(1) for line in lines for m in [_TERMINATING.search(line)] if m}
+    return [line for line in lines if _REFUSED.search(line)
+            and not any(f"/namespaces/{ns}/" in line or f"[{ns}/" in line for ns in gone)]
 
 
 class OperatorControl:

@@ -102,6 +102,7 @@ def test_conflict_and_missing_objects(kube):
     with pytest.raises(ApiError) as raised:
         kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conflict", "namespace": "ai"}})
     assert raised.value.status == 409
+    assert "modified" in str(raised.value)  # the API server's own message, not only "Conflict"
     assert kube.get("v1", "ConfigMap", "missing", "ai") is None
     kube.delete("v1", "ConfigMap", "missing", "ai")
     assert FakeApiServer.requests[-1][:2] == ("DELETE", "/api/v1/namespaces/ai/configmaps/missing")

@@ -173,6 +173,18 @@ def test_api_failures_become_temporary_errors(client, memo, pool, method):
     assert raised.value.delay == handlers.RETRY_DELAY
 
 
+def test_a_namespace_being_deleted_is_left_alone(client, memo, pool):
+    """The API server refuses new content in a terminating namespace with 403; that is no
+    permission problem and nothing to retry: the AIService goes with its namespace."""
+    client.put(service("audio", "transcription", gpu=2))
+    client.fail["apply"] = ApiError(403, "Forbidden: unable to create new content in namespace ml "
+                                         "because it is being terminated")
+    reconcile(client, memo, "audio")  # no TemporaryError
+    client.fail["apply"] = ApiError(403, "Forbidden: inferenceservices is forbidden")
+    with pytest.raises(kopf.TemporaryError, match="403"):  # a real refusal still retries and shows
+        reconcile(client, memo, "audio")
+
+
 def test_concurrent_route_table_change_is_retried(client, memo):
     client.put(service("translation", "translation"))
     real_get = client.get

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Protocol
 
@@ -16,6 +17,22 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
+        self.message = message
+
+    @property
+    def namespace_terminating(self) -> bool:
+        """The API server refused new content because the namespace is being deleted: nothing
+        to make there any more, and not a permission problem."""
+        return self.status == 403 and "being terminated" in self.message
+
+
+def _api_message(exc) -> str:
+    """The API server's own message (the Status body), else the HTTP reason."""
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return f"{exc.reason}: {message}" if message else (exc.reason or str(exc))
 
 
 class Client(Protocol):
@@ -65,7 +82,7 @@ class KubeClient:
         try:
             return fn(*args, **kwargs)
         except ApiException as exc:
-            raise ApiError(exc.status or 0, exc.reason or str(exc)) from exc
+            raise ApiError(exc.status or 0, _api_message(exc)) from exc
         except ResourceNotFoundError as exc:  # the kind is not installed (e.g. no KServe)
             raise ApiError(0, str(exc)) from exc
 

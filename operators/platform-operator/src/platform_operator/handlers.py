@@ -82,6 +82,9 @@ def reconcile_aiservice(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, statu
         client.event(obj, "Warning", "NoGPUPool", str(exc))
         raise kopf.TemporaryError(str(exc), delay=NO_POOL_DELAY) from exc
     except ApiError as exc:
+        if exc.namespace_terminating:  # the AIService goes with its namespace: nothing to make
+            logger.info("namespace %s is being terminated; nothing to make", meta.get("namespace"))
+            return
         raise _retry(exc) from exc
     patch.status.update(outcome.status)
     logger.info("AIService reconciled: %s", outcome.status.get("conditions"))
