@@ -1,4 +1,4 @@
-// Shared by the server tests (server.test.mjs, nginx.test.mjs).
+// Shared by the web server tests (local-server.test.mjs, nginx.test.mjs).
 import net from "node:net";
 import { expect } from "vitest";
 
@@ -11,7 +11,7 @@ export function freePort() {
   });
 }
 
-// What every response of the web server must carry (server.mjs and nginx.conf alike).
+// What every response of the web server (nginx.conf) must carry.
 export const SECURITY = {
   "content-security-policy": "frame-ancestors 'none'",
   "x-content-type-options": "nosniff",

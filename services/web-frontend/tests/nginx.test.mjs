@@ -1,5 +1,5 @@
 // nginx.conf (the container's web server) run by the real nginx on loopback: the same security
-// headers as server.mjs on every response (static, proxied, the gateway-down 502, /healthz).
+// headers on every response (static, proxied, the gateway-down 502, /healthz).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";

@@ -12,6 +12,7 @@ from anyio import to_thread
 
 from .auth import extract_key
 from .errors import ApiError
+from .uploads import LingeringSend, expects_body
 
 OPEN_PATHS = frozenset({
     "/healthz", "/readyz", "/metrics", "/api/v1/health", "/docs", "/openapi.json",
@@ -64,7 +65,9 @@ class AuthMiddleware:
         try:
             principal = await self._authenticate(scope)
         except ApiError as exc:
-            await _send_error(send, exc)
+            # answer at once, then read what is left of an upload (a proxy still sending it must
+            # see this answer, not a reset connection)
+            await _send_error(LingeringSend(send, receive, lambda: expects_body(scope)), exc)
             return
         scope[PRINCIPAL_KEY] = principal
         await self.app(scope, receive, send)
