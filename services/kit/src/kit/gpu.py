@@ -1,17 +1,76 @@
-"""GPU detection and the per-service GPU memory cap (`<SERVICE>_MAX_MEMORY_GB`).
+"""GPU detection, the start-up check, and the per-service GPU memory cap (`<SERVICE>_MAX_MEMORY_GB`).
 
 Time-slicing shares a GPU's compute but not its memory, so each service caps what its
 framework may allocate. PyTorch honours the cap directly; CTranslate2 and ONNX Runtime have no
 process-wide cap, so those services size their models to the budget and log it.
+
+`startup_check` runs before a model loads: a service that asks for `cuda` on a build without
+the card's architecture, or with a budget over the free memory, refuses to start with the
+reason (`GPUCheckFailed`, exit code 78); `auto` falls back to the CPU with a warning, logged and
+served on `GET /device`. `python -m kit.gpu check --prefix AUDIO` runs the same check alone (the
+cluster's startup probe). Standard library only at import.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 
+from . import gpuprobe
+from .gpuverdict import Decision, decide
 from .logging import get_logger
 
 logger = get_logger(__name__)
+
+EXIT_GPU_CHECK = 78  # EX_CONFIG: the configuration cannot be served on this machine
+_current: Decision | None = None
+
+
+class GPUCheckFailed(RuntimeError):
+    """The requested device cannot be served; the message says why and how to fix it."""
+
+    def __init__(self, decision: Decision):
+        self.decision = decision
+        fix = f" Fix: {'; '.join(decision.fixes)}" if decision.fixes else ""
+        super().__init__(f"GPU check failed: {decision.error}.{fix}")
+
+
+def startup_check(prefix: str, requested: str | None, budget_gb: float | None,
+                  frameworks=("torch", "ctranslate2"), probe: dict | None = None) -> Decision:
+    """Decide the device for a service (see the module docstring); log and record the result.
+
+    Raises GPUCheckFailed when `requested` is cuda and cannot be served."""
+    global _current
+    wanted = (requested or "auto").lower()
+    if wanted == "cpu":
+        probe = {"frameworks": {}}
+    elif probe is None:
+        probe = gpuprobe.probe(frameworks)
+    decision = decide(prefix, requested, budget_gb, probe, frameworks)
+    _current = decision
+    if decision.error:
+        raise GPUCheckFailed(decision)
+    for warning in decision.warnings:
+        logger.warning("%s", warning)
+    gpu = decision.gpu or {}
+    logger.info("device %s (requested %s, budget %s GB%s)%s", decision.device, decision.requested,
+                f"{budget_gb:g}" if budget_gb else "none",
+                f", {gpu.get('name')} {gpu.get('capability')}" if decision.device == "cuda" else "",
+                f": {'; '.join(decision.notes)}" if decision.notes else "")
+    return decision
+
+
+def current() -> dict | None:
+    """The last start-up check's decision as served on `GET /device`, or None before one ran."""
+    return None if _current is None else _current.to_dict()
+
+
+def exit_on_failed_check(exc: GPUCheckFailed) -> None:
+    """Log the refusal as one clear line and exit with EXIT_GPU_CHECK."""
+    logger.critical("%s", exc)
+    sys.stderr.flush()
+    raise SystemExit(EXIT_GPU_CHECK)
 
 
 def _visible_devices_hidden() -> bool:
@@ -61,3 +120,33 @@ def apply_memory_cap(max_memory_gb: float | None, device: int = 0) -> float | No
     torch.cuda.set_per_process_memory_fraction(fraction, device)
     logger.info("GPU memory capped at %.1f GB (%.0f%% of device %d)", max_memory_gb, fraction * 100, device)
     return fraction
+
+
+def _env_budget(prefix: str) -> float | None:
+    value = os.environ.get(f"{prefix}_MAX_MEMORY_GB", "").strip()
+    return float(value) if value else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kit.gpu check --prefix AUDIO [--frameworks ctranslate2]`: the start-up check of
+    a service from its environment (`<PREFIX>_DEVICE`, `<PREFIX>_MAX_MEMORY_GB`); one line, exit 0
+    when it may start (on the GPU or the CPU), EXIT_GPU_CHECK when it must not."""
+    parser = argparse.ArgumentParser(prog="python -m kit.gpu")
+    parser.add_argument("command", choices=["check"])
+    parser.add_argument("--prefix", required=True, help="the service's environment prefix, e.g. AUDIO")
+    parser.add_argument("--frameworks", default="torch,ctranslate2",
+                        help="comma-separated: the frameworks that would run on the GPU")
+    parser.add_argument("--device", help="default device when <PREFIX>_DEVICE is unset (auto)")
+    args = parser.parse_args(argv)
+    prefix = args.prefix.upper()
+    requested = os.environ.get(f"{prefix}_DEVICE") or args.device or "auto"
+    frameworks = tuple(f for f in args.frameworks.split(",") if f)
+    decision = decide(prefix, requested, _env_budget(prefix), gpuprobe.probe(frameworks), frameworks)
+    line = f"{prefix.lower()}: {decision.verdict}"
+    detail = decision.error or "; ".join(decision.warnings + decision.notes)
+    print(f"{line}{': ' + detail if detail else ''}" + (f" Fix: {'; '.join(decision.fixes)}" if decision.error else ""))
+    return EXIT_GPU_CHECK if decision.error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
