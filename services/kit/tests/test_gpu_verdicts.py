@@ -1,18 +1,18 @@
-"""Verdicts over recorded capability queries (tests/gpu_probes/*.json): no GPU needed."""
+"""Verdicts over recorded capability queries (kit/gpu_probes/*.json): no GPU needed."""
 
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from kit import gpu, gpuprobe
 from kit.doctor import EXIT_BROKEN, evaluate, render
+from kit.testing import RECORDED_GPU_PROBES
 from kit.gpuverdict import BROKEN, CPU, READY_GPU, arch_support, budget_overview, decide, select_gpu
 
-PROBES = Path(__file__).parent / "gpu_probes"
+PROBES = RECORDED_GPU_PROBES
 
 
 def recorded(name: str) -> dict:

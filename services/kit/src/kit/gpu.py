@@ -61,6 +61,14 @@ def startup_check(prefix: str, requested: str | None, budget_gb: float | None,
     return decision
 
 
+def record_without_gpu(prefix: str, requested: str | None, budget_gb: float | None, note: str) -> Decision:
+    """Record (and log) that this configuration runs nothing on a GPU, e.g. no model that would."""
+    global _current
+    _current = Decision("cpu", (requested or "auto").lower(), budget_gb, notes=[note])
+    logger.info("device cpu: %s", note)
+    return _current
+
+
 def current() -> dict | None:
     """The last start-up check's decision as served on `GET /device`, or None before one ran."""
     return None if _current is None else _current.to_dict()
