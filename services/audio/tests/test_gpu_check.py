@@ -43,7 +43,14 @@ def test_auto_falls_back_to_cpu_with_a_warning_in_the_log_and_on_device():
     with ServerProcess([sys.executable, "-m", "audio_service"], env=env, ready_url=f"{url}/v2/health/ready",
                        name="audio-fallback", timeout=120) as proc:
         details = httpx.get(f"{url}/device", timeout=5).json()
+        health = subprocess.run([sys.executable, "-m", "kit.gpu", "health", "--port", str(port)],
+                                capture_output=True, text=True, timeout=60)  # the image's HEALTHCHECK
         log = proc.log_text()
+    gone = subprocess.run([sys.executable, "-m", "kit.gpu", "health", "--port", str(port)],
+                          capture_output=True, text=True, timeout=60)
+    assert gone.returncode == 1 and gone.stdout.startswith("not ready")
+    assert health.returncode == 0
+    assert health.stdout.startswith("ready, will run on CPU: a GPU is visible but not usable, falling back")
     assert details["device"] == "cpu" and details["requested"] == "auto" and details["budget_gb"] == 4
     assert details["verdict"] == "will run on CPU" and details["gpu"]["name"] == "NVIDIA GeForce RTX 5060 Ti"
     assert len(details["warnings"]) == 1

@@ -135,25 +135,56 @@ def _env_budget(prefix: str) -> float | None:
     return float(value) if value else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m kit.gpu check --prefix AUDIO [--frameworks ctranslate2]`: the start-up check of
-    a service from its environment (`<PREFIX>_DEVICE`, `<PREFIX>_MAX_MEMORY_GB`); one line, exit 0
-    when it may start (on the GPU or the CPU), EXIT_GPU_CHECK when it must not."""
-    parser = argparse.ArgumentParser(prog="python -m kit.gpu")
-    parser.add_argument("command", choices=["check"])
-    parser.add_argument("--prefix", required=True, help="the service's environment prefix, e.g. AUDIO")
-    parser.add_argument("--frameworks", default="torch,ctranslate2",
-                        help="comma-separated: the frameworks that would run on the GPU")
-    parser.add_argument("--device", help="default device when <PREFIX>_DEVICE is unset (auto)")
-    args = parser.parse_args(argv)
+def _check(args) -> int:
     prefix = args.prefix.upper()
     requested = os.environ.get(f"{prefix}_DEVICE") or args.device or "auto"
     frameworks = tuple(f for f in args.frameworks.split(",") if f)
     decision = decide(prefix, requested, _env_budget(prefix), gpuprobe.probe(frameworks), frameworks)
-    line = f"{prefix.lower()}: {decision.verdict}"
     detail = decision.error or "; ".join(decision.warnings + decision.notes)
-    print(f"{line}{': ' + detail if detail else ''}" + (f" Fix: {'; '.join(decision.fixes)}" if decision.error else ""))
+    fix = f" Fix: {'; '.join(decision.fixes)}" if decision.error and decision.fixes else ""
+    print(f"{prefix.lower()}: {decision.verdict}{': ' + detail if detail else ''}{fix}")
     return EXIT_GPU_CHECK if decision.error else 0
+
+
+def _health(args) -> int:
+    """Readiness of the local service plus its start-up check's device (no new GPU queries:
+    a container health check runs often, and a CUDA context per run would take GPU memory)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        with urllib.request.urlopen(f"{base}/v2/health/ready", timeout=args.timeout) as resp:
+            ready = resp.status == 200
+        with urllib.request.urlopen(f"{base}/device", timeout=args.timeout) as resp:
+            device = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"not ready: {exc}")
+        return 1
+    detail = "; ".join(device.get("warnings") or device.get("notes") or [])
+    print(f"{'ready' if ready else 'not ready'}, {device.get('verdict') or device.get('device')}"
+          f"{': ' + detail if detail else ''}")
+    return 0 if ready else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kit.gpu check --prefix AUDIO [--frameworks ctranslate2]`: the start-up check of
+    a service from its environment (`<PREFIX>_DEVICE`, `<PREFIX>_MAX_MEMORY_GB`) in one line;
+    exit 0 when it may start (on the GPU or the CPU), EXIT_GPU_CHECK when it must not.
+    `python -m kit.gpu health --port 8001`: the container health check (ready + device)."""
+    parser = argparse.ArgumentParser(prog="python -m kit.gpu")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="the start-up GPU check of a service, alone")
+    check.add_argument("--prefix", required=True, help="the service's environment prefix, e.g. AUDIO")
+    check.add_argument("--frameworks", default="torch,ctranslate2",
+                       help="comma-separated: the frameworks that would run on the GPU")
+    check.add_argument("--device", help="default device when <PREFIX>_DEVICE is unset (auto)")
+    health = sub.add_parser("health", help="readiness and device of the service on this machine")
+    health.add_argument("--port", type=int, required=True)
+    health.add_argument("--timeout", type=float, default=3.0)
+    args = parser.parse_args(argv)
+    return _check(args) if args.command == "check" else _health(args)
 
 
 if __name__ == "__main__":
