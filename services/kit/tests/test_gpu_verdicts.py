@@ -169,3 +169,16 @@ def test_check_command_on_this_machine_and_on_recorded_cards():
     assert busy.returncode == gpu.EXIT_GPU_CHECK and "AUDIO_MAX_MEMORY_GB=8 is more than the 5.0 GB free" in busy.stdout
     good = _check_cli("rtx5060ti_ct2_cuda", AUDIO_DEVICE="cuda", AUDIO_MAX_MEMORY_GB="4")
     assert good.returncode == 0 and good.stdout.strip() == "audio: ready on GPU"
+
+
+def test_a_failed_check_leaves_its_reason_as_the_termination_message(tmp_path):
+    log = tmp_path / "termination-log"
+    log.write_text("")
+    environ = {**os.environ, gpuprobe.PROBE_FILE_ENV: str(PROBES / "rtx5060ti_torch_sm90.json"), "VLM_DEVICE": "cuda"}
+    run = subprocess.run([sys.executable, "-m", "kit.gpu", "check", "--prefix", "VLM", "--frameworks", "torch",
+                          "--termination-log", str(log)], capture_output=True, text=True, env=environ, timeout=120)
+    assert run.returncode == gpu.EXIT_GPU_CHECK
+    assert log.read_text().startswith("GPU check failed: VLM_DEVICE=cuda cannot be served: torch 2.5.1+cu124")
+    absent = tmp_path / "absent"
+    gpu.write_termination_log("x", str(absent))  # outside Kubernetes there is no such file: nothing made
+    assert not absent.exists()

@@ -74,9 +74,25 @@ def current() -> dict | None:
     return None if _current is None else _current.to_dict()
 
 
+TERMINATION_LOG = "/dev/termination-log"  # Kubernetes' default terminationMessagePath
+
+
+def write_termination_log(text: str, path: str | None = None) -> None:
+    """Leave `text` where Kubernetes reads a container's termination message (when it exists)."""
+    path = path or os.environ.get("AIP_TERMINATION_LOG", TERMINATION_LOG)
+    if not os.path.exists(path):
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text[:4000])
+    except OSError as exc:
+        logger.debug("cannot write %s: %s", path, exc)
+
+
 def exit_on_failed_check(exc: GPUCheckFailed) -> None:
-    """Log the refusal as one clear line and exit with EXIT_GPU_CHECK."""
+    """Log the refusal as one clear line, leave it as the termination message, exit EXIT_GPU_CHECK."""
     logger.critical("%s", exc)
+    write_termination_log(str(exc))
     sys.stderr.flush()
     raise SystemExit(EXIT_GPU_CHECK)
 
@@ -143,7 +159,10 @@ def _check(args) -> int:
     detail = decision.error or "; ".join(decision.warnings + decision.notes)
     fix = f" Fix: {'; '.join(decision.fixes)}" if decision.error and decision.fixes else ""
     print(f"{prefix.lower()}: {decision.verdict}{': ' + detail if detail else ''}{fix}")
-    return EXIT_GPU_CHECK if decision.error else 0
+    if decision.error:
+        write_termination_log(str(GPUCheckFailed(decision)), args.termination_log)
+        return EXIT_GPU_CHECK
+    return 0
 
 
 def _health(args) -> int:
@@ -180,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--frameworks", default="torch,ctranslate2",
                        help="comma-separated: the frameworks that would run on the GPU")
     check.add_argument("--device", help="default device when <PREFIX>_DEVICE is unset (auto)")
+    check.add_argument("--termination-log", help="on failure, also write the reason here when the file exists "
+                       f"(the cluster's startup probe: {TERMINATION_LOG})")
     health = sub.add_parser("health", help="readiness and device of the service on this machine")
     health.add_argument("--port", type=int, required=True)
     health.add_argument("--timeout", type=float, default=3.0)
