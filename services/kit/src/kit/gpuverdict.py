@@ -265,7 +265,9 @@ def budget_overview(budgets: dict[str, float | None], gpu: dict | None) -> tuple
     (time-slicing shares compute but not memory)."""
     set_ = {k: v for k, v in budgets.items() if v}
     total = sum(set_.values())
-    parts = " + ".join(f"{k} {v:g}" for k, v in set_.items()) or "none set"
+    if not set_:
+        return "budgets: none set (<SERVICE>_MAX_MEMORY_GB)", None
+    parts = " + ".join(f"{k} {v:g}" for k, v in set_.items())
     if gpu is None:
         return f"budgets: {parts} = {total:g} GB (no GPU to compare with)", None
     card = gpu.get("memory_total_mb", 0) / 1024
