@@ -1,5 +1,6 @@
 """`python -m audio_service`: load the model and serve it (v1/v2 REST on AUDIO_PORT, gRPC on AUDIO_GRPC_PORT)."""
 
+from kit import gpu
 from kit.logging import configure_logging
 from kit.server import serve
 
@@ -11,7 +12,10 @@ def main() -> None:
     settings = Settings()
     configure_logging("audio", settings.log_level)
     model = AudioModel(settings)
-    model.load()
+    try:
+        model.load()
+    except gpu.GPUCheckFailed as exc:  # the device asked for cannot be served: say why, exit 78
+        gpu.exit_on_failed_check(exc)
     serve(model, settings, service_name="audio")
 
 

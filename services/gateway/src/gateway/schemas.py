@@ -47,6 +47,17 @@ class JobList(BaseModel):
     jobs: list[JobOut]
 
 
+class UpstreamDevice(BaseModel):
+    """Where a model service runs, from its start-up GPU check (kit's `GET /device`)."""
+
+    device: str | None = Field(None, description="cpu or cuda")
+    requested: str | None = Field(None, description="<SERVICE>_DEVICE: auto, cpu or cuda")
+    budget_gb: float | None = Field(None, description="<SERVICE>_MAX_MEMORY_GB")
+    verdict: str | None = Field(None, description="ready on GPU, will run on CPU")
+    gpu: str | None = Field(None, description="the GPU it saw, when one is visible")
+    warnings: list[str] = Field(default_factory=list, description="e.g. why auto fell back to the CPU")
+
+
 class UpstreamHealth(BaseModel):
     name: str
     kind: str
@@ -56,6 +67,7 @@ class UpstreamHealth(BaseModel):
     breaker: Literal["closed", "open", "half_open"]
     latency_ms: float | None = None
     error: str | None = None
+    device: UpstreamDevice | None = None
 
 
 class RateLimitHealth(BaseModel):

@@ -107,7 +107,7 @@ class Gateway:
                 ups.append({
                     "name": r.name, "kind": r.kind, "url": r.upstream, "live": h.live, "ready": h.ready,
                     "breaker": self.upstreams.breaker(r.name).current_state(),
-                    "latency_ms": h.latency_ms, "error": h.error,
+                    "latency_ms": h.latency_ms, "error": h.error, "device": h.device,
                 })
             ok = all(u["ready"] and u["breaker"] == "closed" for u in ups)
             doc = {"status": "ok" if ok else "degraded", "upstreams": ups, "rate_limit": self.limiter.status()}

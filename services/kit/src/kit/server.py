@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import kserve
+from fastapi.responses import JSONResponse
 from kserve import model_server
 from kserve.protocol.rest import server as rest_server
 
+from . import gpu
 from .cancellation import DisconnectWatchMiddleware
 from .errors import install_error_handlers, install_final_handlers
 from .limits import HeaderTimeoutProtocol, RequestLimitsMiddleware
@@ -17,13 +19,22 @@ from .v2rest import install_v2_infer_route
 logger = get_logger(__name__)
 
 
+async def device_details() -> JSONResponse:
+    """`GET /device`: the start-up GPU check's decision (device, requested, budget, warnings)."""
+    found = gpu.current()
+    if found is None:
+        return JSONResponse({"device": None, "verdict": None, "warnings": [], "notes": ["no start-up check ran"]})
+    return JSONResponse(found)
+
+
 def prepare_app(app=None, settings: ServiceSettings | None = None, dataplane=None):
     """Install on KServe's FastAPI app: error handlers, the v2 infer route (when `dataplane` is
-    given), and the middlewares (outermost first): request id, body size/time limits,
-    disconnect watch."""
+    given), `GET /device` (the start-up GPU check's decision), and the middlewares (outermost
+    first): request id, body size/time limits, disconnect watch."""
     app = app or model_server.app
     if not getattr(app.state, "aip_prepared", False):
         install_error_handlers(app)
+        app.add_api_route("/device", device_details, methods=["GET"], tags=["health"])
         if dataplane is not None:
             install_v2_infer_route(app, dataplane)
         app.add_middleware(DisconnectWatchMiddleware)
