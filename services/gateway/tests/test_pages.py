@@ -1,9 +1,13 @@
-"""Page images (pages.py): which documents are kept, and when they go (files on a real disk)."""
+"""Page images (pages.py): which documents are kept and when they go (files on a real disk), and
+GET /api/v1/jobs/{id}/pages/{n} over HTTP against the test upstream (its `task: render` answer);
+against the real vlm-service: tests/e2e/test_statement_pages.py."""
 
 import os
+import struct
 import time
 from types import SimpleNamespace
 
+from conftest import ADMIN_KEY, STMT_KEY, TRANS_KEY, GatewayProcess, default_routes, make_wav
 from gateway.pages import DOCUMENT, PageImages
 from gateway.settings import Settings
 
@@ -51,3 +55,100 @@ def test_documents_and_images_go_after_the_retention(tmp_path):
 
 def test_widths_are_rounded_up_and_capped():
     assert [PageImages.snap(w, 2000) for w in (100, 101, 750, 800, 1999, 4000)] == [100, 200, 800, 800, 2000, 2000]
+
+
+# ---------------------------------------------------------------- over HTTP (gateway + test upstream)
+
+PDF = b"%PDF-1.7\n% a statement\n"
+
+
+def wait(c, job_id: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = c.get(f"/api/v1/jobs/{job_id}").json()
+        if job["state"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def submit_statement(c, **data) -> str:
+    r = c.post("/api/v1/statements", params={"async": "true"}, files={"file": ("s.pdf", PDF, "application/pdf")},
+               data=data)
+    assert r.status_code == 202, r.text
+    return r.json()["job"]["id"]
+
+
+def test_a_statement_jobs_pages_are_rendered_once_and_only_for_its_key(gateway_sqlite, upstreams):
+    gw, up = gateway_sqlite, upstreams["vlm"]
+    with gw.client(STMT_KEY) as c, gw.client(ADMIN_KEY) as other:
+        job_id = submit_statement(c, password="s3cret")
+        assert wait(c, job_id)["state"] == "succeeded"
+        kept = gw.data_dir / "pages" / job_id / "document.bin"
+        assert kept.read_bytes() == PDF and not (gw.data_dir / "uploads" / job_id).exists()
+        r = c.get(f"/api/v1/jobs/{job_id}/pages/1", params={"width": 640})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.headers["x-cache"] == "miss"
+        assert struct.unpack(">II", r.content[16:24])[0] == 700  # rounded up to a multiple of 100
+        sent = up.last()["last"]["instance"]
+        assert (sent["task"], sent["page"], sent["width"], sent["password"]) == ("render", 1, 700, "s3cret")
+        calls = up.control()["calls"]
+        again = c.get(f"/api/v1/jobs/{job_id}/pages/1", params={"width": 700})
+        assert again.headers["x-cache"] == "hit" and again.content == r.content
+        assert up.control()["calls"] == calls  # served from the cache
+        assert other.get(f"/api/v1/jobs/{job_id}/pages/1").json()["error"]["code"] == "job_not_found"
+        r = c.get(f"/api/v1/jobs/{job_id}/pages/2")  # the test upstream's result has one page
+        assert r.status_code == 404 and r.json()["error"]["code"] == "page_not_found"
+
+
+def test_pages_of_unfinished_and_non_statement_jobs(gateway_sqlite, upstreams):
+    gw = gateway_sqlite
+    with gw.client(TRANS_KEY) as t:
+        r = t.post("/api/v1/transcriptions", params={"async": "true"},
+                   files={"file": ("a.wav", make_wav(0.2), "audio/wav")})
+        job_id = r.json()["job"]["id"]
+        wait(t, job_id)
+        r = t.get(f"/api/v1/jobs/{job_id}/pages/1")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "pages_not_found"
+    upstreams["vlm"].control(delay=3)
+    try:
+        with gw.client(STMT_KEY) as c:
+            job_id = submit_statement(c)
+            r = c.get(f"/api/v1/jobs/{job_id}/pages/1")
+            assert r.status_code == 409 and r.json()["error"]["code"] == "job_not_finished"
+    finally:
+        upstreams["vlm"].control(delay=0)
+
+
+def test_an_upstream_failure_is_clear_and_not_cached(gateway_sqlite, upstreams):
+    gw = gateway_sqlite
+    with gw.client(STMT_KEY) as c:
+        job_id = submit_statement(c)
+        wait(c, job_id)
+        upstreams["vlm"].control(fail_status=503)
+        try:
+            r = c.get(f"/api/v1/jobs/{job_id}/pages/1")
+            assert r.status_code == 503 and "retry-after" in r.headers
+        finally:
+            upstreams["vlm"].control(fail_status=None)
+        time.sleep(1.6)  # the breaker's reset (FAST_ENV)
+        r = c.get(f"/api/v1/jobs/{job_id}/pages/1")
+        assert r.status_code == 200 and r.headers["x-cache"] == "miss"
+
+
+def test_page_images_are_bounded_and_expire(tmp_path, sqlite_url, upstreams):
+    env = {"GATEWAY_PAGE_RETENTION_S": "2", "GATEWAY_PAGE_IMAGE_MAX_WIDTH": "800",
+           "GATEWAY_PAGE_IMAGE_MAX_MB": "0.002"}
+    with GatewayProcess(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", default_routes(upstreams), env) as gw, \
+            gw.client(STMT_KEY) as c:
+        job_id = submit_statement(c)
+        wait(c, job_id)
+        small = c.get(f"/api/v1/jobs/{job_id}/pages/1", params={"width": 100})
+        assert small.status_code == 200 and len(small.content) < 2048
+        r = c.get(f"/api/v1/jobs/{job_id}/pages/1", params={"width": 4000})  # capped at 800, still over 2 KB
+        assert r.status_code == 413 and r.json()["error"]["code"] == "page_image_too_large"
+        assert upstreams["vlm"].last()["last"]["instance"]["width"] == 800
+        deadline = time.monotonic() + 15
+        while (gw.data_dir / "pages" / job_id).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        r = c.get(f"/api/v1/jobs/{job_id}/pages/1", params={"width": 100})
+        assert r.status_code == 410 and r.json()["error"]["code"] == "pages_expired"
