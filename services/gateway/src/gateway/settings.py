@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1, description="tries for transient upstream failures")
     job_retry_delay_s: float = Field(5.0, ge=0)
 
+    # page images of statement jobs (the web UI's document view)
+    page_retention_s: float = Field(86400.0, gt=0, description="how long a statement job's document is kept "
+                                    "for its page images")
+    page_image_max_width: int = Field(2000, ge=200, le=4000, description="widest page image in pixels")
+    page_image_max_mb: float = Field(10.0, gt=0, description="largest page image; wider renders get 413")
+
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or an SQLite file inside the data dir."""
@@ -62,6 +68,10 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def pages_dir(self) -> Path:
+        return self.data_dir / "pages"
 
 
 @lru_cache

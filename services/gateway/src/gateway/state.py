@@ -11,6 +11,7 @@ from anyio import to_thread
 from .auth import KeyStore, seed_keys
 from .db import make_engine, make_sessionmaker, migrate, ping, private_dir
 from .jobs import JobManager
+from .pages import PageImages
 from .metrics import ROUTE_TABLE_VERSION
 from .ratelimit import RateLimiter
 from .routetable import RouteTable
@@ -36,6 +37,7 @@ class Gateway:
         self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst,
                                    settings.rate_limit_storage)
         self.jobs = JobManager(self)
+        self.pages = PageImages(self)
         self.started = False
         self._stop = asyncio.Event()
         self._bg: list[asyncio.Task] = []

@@ -59,6 +59,13 @@ export class Api {
     return this.download(path, { method: "POST", body: again });
   }
 
+  /** A page of a finished statement job as a PNG, drawn by the gateway (cached there, this key's jobs only). */
+  statementPage(jobId: string, page: number, width = 1200): Promise<Blob> {
+    return this.download(`/api/v1/jobs/${encodeURIComponent(jobId)}/pages/${page}?width=${width}`, {
+      headers: { Accept: "image/png" },
+    });
+  }
+
   postJson<T>(path: string, body: unknown): Promise<T> {
     return this.json<T>(path, {
       method: "POST",
