@@ -201,7 +201,11 @@ class LiveSession:
 
     def _trim(self, heard_words: bool) -> None:
         opts = self.options
-        if self.buffer_s > opts.trim_s and self.agreement.last_end > self._offset:
+        committed = self.agreement.committed
+        sentence_done = bool(committed) and committed[-1].text.endswith((".", "?", "!"))
+        if (sentence_done or self.buffer_s > opts.trim_s) and self.agreement.last_end > self._offset:
+            # cut at a confirmed sentence end (a pause: a clean cut), or at the last confirmed
+            # word once the buffer is long; whisper then hears the confirmed text as its prompt
             self._cut(self.agreement.last_end)
         if not heard_words and self.buffer_s > 2 * opts.step_s + 1.0:
             # nothing said (silence, noise): keep only the tail a word may be starting in
