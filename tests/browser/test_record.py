@@ -28,3 +28,30 @@ def test_record_from_the_microphone_and_transcribe(browser_with_mic, stack, sign
         assert "microphone" in " ".join(text).lower(), text
     finally:
         ctx.close()
+
+
+def test_live_text_appears_while_recording(browser_with_mic, stack, sign_in, speech, shot):
+    """Live transcription: the fake microphone speaks; words show on the page before Stop."""
+    wav = speech("The weather today is sunny with a light breeze from the west. "
+                 "Please send the quarterly report to the finance team by Friday.", "live.wav")
+    browser = browser_with_mic(wav)
+    ctx = browser.new_context(base_url=stack.web.url, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    try:
+        page = ctx.new_page()
+        sign_in(page)
+        page.goto("/#/transcribe")
+        page.get_by_role("button", name="Record from microphone").click()
+        stop = page.get_by_role("button", name="Stop recording")
+        expect(stop).to_be_visible()
+        live = page.get_by_role("region", name="Live transcript")
+        expect(live).to_be_visible()
+        # final words arrive while the recording is still running
+        expect(live.locator(".live-final")).to_contain_text("weather", ignore_case=True, timeout=60_000)
+        expect(stop).to_be_visible()
+        shot(page, "transcribe-live")
+        stop.click()
+        expect(live.locator(".live-final")).to_contain_text("report", ignore_case=True, timeout=60_000)
+        expect(live.get_by_role("status")).to_have_count(0)  # no error, no unexpected close
+    finally:
+        ctx.close()
