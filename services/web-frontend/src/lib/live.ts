@@ -2,6 +2,7 @@
 // a short-lived token from POST /api/v1/live-tokens (a browser cannot send the API key as a
 // WebSocket header), a `start` message, MediaRecorder's WebM chunks, then `stop`.
 import type { Api } from "./api";
+import { describeError } from "./errors";
 
 export interface LiveSegment {
   id: number;
@@ -62,43 +63,55 @@ export interface LiveSession {
   close(): void;
 }
 
-/** Open a live session for `resource`; `onMessage` gets every server message, `onClose` the close. */
-export async function openLive(
+/** Open a live session for `resource`; `onMessage` gets every server message, `onClose` the
+ * close code. Returns at once: chunks sent before the socket is open wait for it, so a recorder
+ * can start first and lose nothing. A token that cannot be had is reported as an `error`. */
+export function openLive(
   api: Api,
   resource: string,
   language: string,
   onMessage: (m: LiveMessage) => void,
   onClose: (code: number) => void,
-): Promise<LiveSession> {
-  const { url } = await api.liveToken(resource);
-  const origin = window.location.origin.replace(/^http/, "ws");
-  const ws = new WebSocket(origin + url);
+): LiveSession {
   const pending: Blob[] = [];
+  let ws: WebSocket | null = null;
   let stopped = false;
-  ws.onmessage = (e) => {
-    try {
-      onMessage(JSON.parse(String(e.data)) as LiveMessage);
-    } catch {
-      /* not JSON: ignore */
-    }
-  };
-  ws.onclose = (e) => onClose(e.code);
-  ws.onopen = () => {
-    ws.send(JSON.stringify({ type: "start", format: "webm", ...(language ? { language } : {}) }));
-    for (const b of pending.splice(0)) ws.send(b);
-    if (stopped) ws.send(JSON.stringify({ type: "stop" }));
-  };
+  let closed = false;
+  api
+    .liveToken(resource)
+    .then(({ url }) => {
+      if (closed) return;
+      const sock = new WebSocket(window.location.origin.replace(/^http/, "ws") + url);
+      ws = sock;
+      sock.onmessage = (e) => {
+        try {
+          onMessage(JSON.parse(String(e.data)) as LiveMessage);
+        } catch {
+          /* not JSON: ignore */
+        }
+      };
+      sock.onclose = (e) => onClose(e.code);
+      sock.onopen = () => {
+        sock.send(JSON.stringify({ type: "start", format: "webm", ...(language ? { language } : {}) }));
+        for (const b of pending.splice(0)) sock.send(b);
+        if (stopped) sock.send(JSON.stringify({ type: "stop" }));
+      };
+    })
+    .catch((err) => {
+      onMessage({ type: "error", error: { code: "live_unavailable", message: `Live text is unavailable: ${describeError(err)}` } });
+    });
   return {
     send(chunk: Blob) {
-      if (ws.readyState === WebSocket.OPEN) ws.send(chunk);
-      else if (ws.readyState === WebSocket.CONNECTING) pending.push(chunk);
+      if (ws?.readyState === WebSocket.OPEN) ws.send(chunk);
+      else if (!closed && !stopped) pending.push(chunk);
     },
     stop() {
       stopped = true;
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "stop" }));
+      if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "stop" }));
     },
     close() {
-      if (ws.readyState <= WebSocket.OPEN) ws.close(1000);
+      closed = true;
+      if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
     },
   };
 }
