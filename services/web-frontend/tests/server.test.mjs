@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectSecure, freePort, readRest } from "./helpers.mjs";
+import { echoUpgrades, expectSecure, freePort, readRest, upgrade } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -73,12 +73,9 @@ beforeAll(async () => {
     res.writeContinue();
     handle(req, res);
   });
-  // A WebSocket-style upgrade (live transcription): 101, then echo every byte back upper-cased.
-  gateway.on("upgrade", (req, socket) => {
-    seen.push({ method: "UPGRADE", url: req.url, auth: req.headers.authorization, host: req.headers.host });
-    socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-    socket.on("data", (d) => socket.write(String(d).toUpperCase()));
-  });
+  echoUpgrades(gateway, (req) =>
+    seen.push({ method: "UPGRADE", url: req.url, auth: req.headers.authorization, host: req.headers.host }),
+  );
   await new Promise((r) => gateway.listen(0, "127.0.0.1", r));
   gatewayUrl = `http://127.0.0.1:${gateway.address().port}`;
   web = await startServer({ WEB_GATEWAY_URL: gatewayUrl, WEB_DIST: dist });
@@ -167,35 +164,16 @@ describe("proxy", () => {
   });
 });
 
-/** Upgrade `path` on the web server; resolves with the status line and an echo of `text`. */
-function upgrade(path, text) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(web.base + path, {
-      headers: { Connection: "Upgrade", Upgrade: "websocket", Authorization: "Bearer k" },
-    });
-    req.on("upgrade", (res, socket) => {
-      socket.once("data", (d) => {
-        socket.destroy();
-        resolve({ status: res.statusCode, echo: String(d) });
-      });
-      socket.write(text);
-    });
-    req.on("response", (res) => resolve({ status: res.statusCode, echo: null }));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 describe("websocket upgrades", () => {
   it("tunnels /api upgrades to the gateway both ways", async () => {
-    const out = await upgrade("/api/v1/transcriptions/live?token=t", "hello");
+    const out = await upgrade(web.base, "/api/v1/transcriptions/live?token=t", "hello");
     expect(out).toEqual({ status: 101, echo: "HELLO" });
     const up = seen.find((r) => r.method === "UPGRADE");
     expect(up.url).toBe("/api/v1/transcriptions/live?token=t");
     expect(up.host).toBe(new URL(gatewayUrl).host);
   });
   it("refuses upgrades outside /api", async () => {
-    await expect(upgrade("/assets/app.js", "x")).rejects.toThrow();
+    await expect(upgrade(web.base, "/assets/app.js", "x")).rejects.toThrow();
   });
 });
 
