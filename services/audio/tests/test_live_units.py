@@ -119,3 +119,27 @@ def test_bad_start_messages_are_named(text, code):
 def test_a_good_start_message():
     start = parse_start('{"type": "start", "format": "webm", "language": "en"}', english_only=True)
     assert (start.format, start.sample_rate, start.language) == ("webm", 16000, "en")
+
+
+def test_an_empty_hypothesis_keeps_the_pending_words_and_a_pause_makes_them_final():
+    a = LocalAgreement()
+    a.insert(words("send the report"))
+    assert a.insert([]) == [] and [w.text for w in a.pending] == ["send", "the", "report"]
+
+    class Hears:
+        def __init__(self):
+            self.said = words("send the report")
+
+        def transcribe(self, audio, **kwargs):
+            from types import SimpleNamespace as NS
+
+            ws = [NS(start=w.start, end=w.end, word=w.text, probability=1.0) for w in self.said]
+            self.said = []  # then silence
+            return [NS(words=ws, no_speech_prob=0.0, avg_logprob=-0.1)], None
+
+    s = LiveSession(Hears(), LiveOptions(step_s=1.0))
+    s.append(np.zeros(16000 * 2, np.float32))
+    assert [e["type"] for e in s.step()] == ["partial"]
+    s.append(np.zeros(16000 * 2, np.float32))
+    events = s.step()  # nothing heard in 4 s: the pending words are final, not lost
+    assert [e["segment"]["text"] for e in events if e["type"] == "final"] == ["send the report"]

@@ -69,6 +69,8 @@ class LocalAgreement:
 
     def insert(self, words: list[Word]) -> list[Word]:
         """Take a new hypothesis; return the words it confirms (the common prefix with the last)."""
+        if not words:  # nothing heard is no evidence against what was heard before
+            return []
         new = self._new_part(words)
         confirmed: list[Word] = []
         for old, cur in zip(self.pending, new):
@@ -165,8 +167,9 @@ class LiveSession:
         events: list[dict[str, Any]] = []
         words = self._hypothesis() if self._buffer.size >= SAMPLE_RATE // 10 else []
         confirmed = self.agreement.insert(words)
-        if final or self.buffer_s > self.options.max_buffer_s:
-            # the end, or no agreement for too long: the newest hypothesis stands as it is
+        silent = not words and self.buffer_s > 2 * self.options.step_s + 1.0
+        if final or silent or self.buffer_s > self.options.max_buffer_s:
+            # the end, a pause, or no agreement for too long: the newest hypothesis stands
             confirmed += self.agreement.flush()
         if confirmed:
             events.append(self._final(confirmed))
