@@ -4,6 +4,7 @@ from kit import gpu
 from kit.logging import configure_logging
 from kit.server import serve
 
+from .live_route import live_router
 from .model import AudioModel
 from .settings import Settings
 
@@ -16,7 +17,7 @@ def main() -> None:
         model.load()
     except gpu.GPUCheckFailed as exc:  # the device asked for cannot be served: say why, exit 78
         gpu.exit_on_failed_check(exc)
-    serve(model, settings, service_name="audio")
+    serve(model, settings, service_name="audio", routers=[live_router(model)])
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from anyio import to_thread
 from .auth import KeyStore, seed_keys
 from .db import make_engine, make_sessionmaker, migrate, ping, private_dir
 from .jobs import JobManager
-from .pages import PageImages
+from .live import LiveTokens, SessionSlots
 from .metrics import ROUTE_TABLE_VERSION
+from .pages import PageImages
 from .ratelimit import RateLimiter
 from .routetable import RouteTable
 from .settings import Settings
@@ -37,6 +38,8 @@ class Gateway:
         self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst,
                                    settings.rate_limit_storage)
         self.jobs = JobManager(self)
+        self.live_tokens = LiveTokens(settings.live_token_secret, settings.live_token_ttl_s)
+        self.live_slots = SessionSlots(settings.live_max_sessions_per_key)
         self.pages = PageImages(self)
         self.started = False
         self._stop = asyncio.Event()
