@@ -10,7 +10,8 @@ on CPU, or broken (why, and the fix). Exit 78 when a service is broken, else 0.
     python3 scripts/doctor.py [--json] [service ...]
 
 A model service is a folder with a service.conf whose READY path is KServe's (/v2/...); its
-`GPU=` line names the frameworks that would run on the GPU (default: torch,ctranslate2).
+`GPU=` line names the frameworks that would run on the GPU (default: torch,ctranslate2), its
+`PREFIX=` line the settings' environment prefix (default: the name upper-cased).
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def main() -> int:
     for name, folder, conf in model_services(args.services):
         print(f"doctor: probing {name} ...", file=sys.stderr, flush=True)
         frameworks = tuple(f for f in conf.get("GPU", "torch,ctranslate2").split(",") if f)
-        reports.append(evaluate(name, name.upper().replace("-", "_"), service_env(folder), venv_probe(folder),
+        prefix = conf.get("PREFIX") or name.upper().replace("-", "_")
+        reports.append(evaluate(name, prefix, service_env(folder), venv_probe(folder),
                                 frameworks))
     if args.json:
         print(as_json(machine, reports))
