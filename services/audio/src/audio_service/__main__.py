@@ -5,6 +5,7 @@ from kit.server import serve
 
 from .model import AudioModel
 from .settings import Settings
+from .stream import stream_router
 
 
 def main() -> None:
@@ -12,7 +13,7 @@ def main() -> None:
     configure_logging("audio", settings.log_level)
     model = AudioModel(settings)
     model.load()
-    serve(model, settings, service_name="audio")
+    serve(model, settings, service_name="audio", routers=[stream_router(model)])
 
 
 if __name__ == "__main__":

@@ -29,3 +29,8 @@ class Settings(ServiceSettings):
     max_instances: int = Field(8, ge=1, description="recordings per request; more get 413 too_many_instances")
     max_request_mb: float = Field(200, gt=0, description="largest request body (an hour of 16 kHz WAV in base64 "
                                   "is ~155 MB); larger get 413")
+    batch_size: int = Field(8, ge=1, le=64, description="chunks decoded at once by batched inference")
+    batched_min_s: float = Field(600.0, ge=0, description="audio this long (seconds) or longer is transcribed "
+                                 "batched unless the request says `batched`; 0: only when asked")
+    stream_keepalive_s: float = Field(10.0, gt=0, description="an SSE comment is sent after this long without "
+                                      "an event, so proxies keep the stream open")

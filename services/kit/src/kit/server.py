@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import kserve
+from fastapi import APIRouter
 from kserve import model_server
 from kserve.protocol.rest import server as rest_server
 
@@ -17,15 +20,18 @@ from .v2rest import install_v2_infer_route
 logger = get_logger(__name__)
 
 
-def prepare_app(app=None, settings: ServiceSettings | None = None, dataplane=None):
+def prepare_app(app=None, settings: ServiceSettings | None = None, dataplane=None,
+                routers: Sequence[APIRouter] = ()):
     """Install on KServe's FastAPI app: error handlers, the v2 infer route (when `dataplane` is
-    given), and the middlewares (outermost first): request id, body size/time limits,
-    disconnect watch."""
+    given), the service's own `routers`, and the middlewares (outermost first): request id,
+    body size/time limits, disconnect watch."""
     app = app or model_server.app
     if not getattr(app.state, "aip_prepared", False):
         install_error_handlers(app)
         if dataplane is not None:
             install_v2_infer_route(app, dataplane)
+        for router in routers:
+            app.include_router(router)
         app.add_middleware(DisconnectWatchMiddleware)
         if settings is not None:
             app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_request_bytes,
@@ -51,8 +57,10 @@ def _rest_server_class(settings: ServiceSettings):
     return RESTServer
 
 
-def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None) -> None:
-    """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM."""
+def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None,
+          routers: Sequence[APIRouter] = ()) -> None:
+    """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM; `routers` (extra HTTP
+    routes of the service) are included on KServe's app."""
     name = service_name or model.name
     model_server.RESTServer = _rest_server_class(settings)
     # gRPC messages are bounded like REST bodies (KServe reads these from its parsed args)
@@ -65,7 +73,7 @@ def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | No
     )
     # KServe configures its own logging in the constructor; ours replaces it.
     configure_logging(name, settings.log_level)
-    prepare_app(settings=settings, dataplane=server.dataplane)
+    prepare_app(settings=settings, dataplane=server.dataplane, routers=routers)
     export_gpu_budget(model.name, settings.max_memory_gb)
     logger.info(
         "serving model %s on http :%d grpc :%s (max request %.0f MB, header %.0f s, body %.0f s)",
