@@ -77,12 +77,11 @@ def transcribe_iter(whisper: WhisperModel, samples, duration: float, opts: Trans
 
 
 def result_of(started: Transcription, segments: list[dict[str, Any]]) -> dict[str, Any]:
-    """The whole answer from a transcription's header and its segments."""
+    """The whole answer (as `:predict` gives it) from a started transcription and its segments."""
     return {
         "text": " ".join(s["text"] for s in segments if s["text"]),
         "language": started.language,
         "language_probability": started.language_probability,
         "duration": started.duration,
-        "batched": started.batched,
         "segments": segments,
     }

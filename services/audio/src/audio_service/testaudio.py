@@ -63,6 +63,22 @@ def long_clip(out: Path, seconds: float = 60.0, gap_s: float = 0.4) -> Path:
     return out
 
 
+def spoken_rounds(out: Path, rounds: int, gap_s: float = 0.6) -> tuple[Path, str]:
+    """The sentences spoken in turn `rounds` times (whole sentences, short gaps) and its reference
+    text: long speech with a known transcript, for accuracy over long audio."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = [speak(s, Path(tmp) / f"s{i}.wav") for i, s in enumerate(SENTENCES)]
+        gap = Path(tmp) / "gap.wav"
+        subprocess.run([_need("sox"), "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "trim", "0", str(gap_s)],
+                       check=True, capture_output=True)
+        one = Path(tmp) / "round.wav"
+        subprocess.run([_need("sox"), *[str(x) for p in parts for x in (p, gap)], str(one)], check=True,
+                       capture_output=True)
+        subprocess.run([_need("sox"), *[str(one)] * rounds, str(out)], check=True, capture_output=True)
+    return out, " ".join(SENTENCES * rounds)
+
+
 def convert(wav: Path, out: Path) -> Path:
     """Re-encode a WAV into the format of `out`'s suffix (flac/ogg by sox, mp3/m4a/webm by PyAV)."""
     wav, out = Path(wav), Path(out)
