@@ -111,3 +111,12 @@ def convert(wav: Path, out: Path) -> Path:
             encode_all(fifo.read())
         encode_all(None)
     return out
+
+
+def wer(refs: list[str], hyps: list[str]) -> float:
+    """Word error rate over (reference, hypothesis) pairs, case and punctuation ignored (jiwer)."""
+    import jiwer
+
+    norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                          jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    return jiwer.wer(refs, hyps, reference_transform=norm, hypothesis_transform=norm)
