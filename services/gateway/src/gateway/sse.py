@@ -205,13 +205,14 @@ async def openai_events(stream: SegmentStream) -> AsyncIterator[bytes]:
         first = True
         async for name, data in stream.events():
             if name == "segment":
-                text = data["segment"]["text"]
+                text = str(data["segment"].get("text", "")).strip()
                 if text:
                     yield event("transcript.text.delta",
                                 {"type": "transcript.text.delta", "delta": text if first else " " + text})
                     first = False
             elif name == "done":
-                yield event("transcript.text.done", {"type": "transcript.text.done", "text": data.get("text", "")})
+                yield event("transcript.text.done", {"type": "transcript.text.done",
+                                                     "text": str(data.get("text", "")).strip()})
     except Exception as exc:  # noqa: BLE001 - reported in the stream
         err = _error(exc)
         yield event("error", {"type": "error", "error": {**err.to_dict(), "type": "server_error"}})
