@@ -16,8 +16,9 @@ WORDS = ["quick", "fox", "quarterly", "report", "weather", "bread", "market", "l
 
 def test_segments_appear_with_progress_while_decoding(signed_in, speech, shot, unlabelled):
     page = signed_in
-    # about a minute of speech: several segments, decoded one after another
-    wav = speech(" ".join(SENTENCES * 2), "long.wav")
+    # about 100 s of speech: whisper decodes 30 s windows, each yielding its segments together,
+    # so several windows are needed to see segments arrive in steps
+    wav = speech(" ".join(SENTENCES * 4), "long.wav")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Transcribe").click()
     page.get_by_label("Language", exact=True).select_option("en")
     page.get_by_label("Choose an audio file").set_input_files(str(wav))
@@ -45,7 +46,7 @@ def test_segments_appear_with_progress_while_decoding(signed_in, speech, shot, u
     expect(error).to_have_count(0)
     expect(transcript).to_be_visible()
 
-    # segments arrived one by one while the bar moved forward, short of the end
+    # segments arrived window after window while the bar moved forward, short of the end
     assert len(set(counts)) >= 2 and counts == sorted(counts), counts
     partial = [f for f in fractions if f is not None]
     assert partial and all(0 < f < 1 for f in partial[:-1]) and partial == sorted(partial), fractions
