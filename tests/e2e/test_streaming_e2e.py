@@ -5,8 +5,6 @@ failures before and during the stream."""
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 import subprocess
 import time
@@ -15,6 +13,7 @@ import httpx
 import jiwer
 import openai
 import pytest
+from kit.testing import prometheus_sample, sse_events
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog.",
@@ -54,38 +53,13 @@ def spoken(tmp_path_factory) -> dict:
     return out
 
 
-def parse(lines) -> list[tuple[str, dict]]:
-    events, name, data = [], None, []
-    for line in lines:
-        if line.startswith(":"):
-            continue
-        if not line:
-            if data:
-                events.append((name or "message", json.loads("\n".join(data))))
-            name, data = None, []
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-    return events
-
-
 def native_stream(gateway, key: str, wav: bytes, headers: dict | None = None, **form) -> list[tuple[str, dict]]:
     with httpx.stream("POST", f"{gateway.url}/api/v1/transcriptions", timeout=300,
                       headers={"Authorization": f"Bearer {key}", **(headers or {})},
                       files={"file": ("speech.wav", wav, "audio/wav")}, data=form) as r:
         assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
-        return parse(r.iter_lines())
-
-
-def metric(url: str, name: str, **labels) -> float:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
-    want = {f'{k}="{v}"' for k, v in labels.items()}
-    for m in re.finditer(rf"^{name}\{{(.*)\}} ([0-9.e+-]+)$", text, re.M):
-        if set(m.group(1).split(",")) == want:
-            return float(m.group(2))
-    return 0.0
+        return sse_events(r.iter_lines())
 
 
 def test_openai_client_streams_deltas_then_the_full_text(gateway, keys, audio_service, spoken):
@@ -180,7 +154,7 @@ def test_errors_before_the_stream_have_their_status(gateway, keys, audio_service
 def test_a_chunked_client_that_goes_away_stops_the_work_upstream(gateway, keys, audio_service, spoken):
     """The upload arrives in real-time-sized chunks (sped up 20x); the client leaves after the
     first segment; the audio-service stops that transcription before its next segment."""
-    before = metric(audio_service.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
+    before = prometheus_sample(audio_service.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
     wav = spoken["long"]
     boundary = "streamtestboundary"
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"stream\"\r\n\r\ntrue\r\n"
@@ -206,14 +180,14 @@ def test_a_chunked_client_that_goes_away_stops_the_work_upstream(gateway, keys, 
         else:
             raise AssertionError("no segment arrived")
     for _ in range(300):
-        stopped = metric(audio_service.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
-        if stopped > before and metric(audio_service.url, "aip_inference_in_flight", model="audio") == 0:
+        stopped = prometheus_sample(audio_service.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
+        if stopped > before and prometheus_sample(audio_service.url, "aip_inference_in_flight", model="audio") == 0:
             break
         time.sleep(0.1)
     else:
         raise AssertionError("the audio-service kept transcribing after the client left")
     for _ in range(50):
-        if metric(gateway.url, "gateway_upstream_inflight", upstream="audio") == 0:
+        if prometheus_sample(gateway.url, "gateway_upstream_inflight", upstream="audio") == 0:
             break
         time.sleep(0.1)
     else:
@@ -232,7 +206,7 @@ def test_an_upstream_that_dies_mid_stream_ends_it_with_an_error_event(gateway, k
                 lines.append(line)
                 if line == "event: segment" and audio_service.running:
                     audio_service.kill()
-        events = parse(lines + [""])
+        events = sse_events(lines)
         assert events[-1][0] == "error", [n for n, _ in events]
         assert events[-1][1]["error"]["code"] in ("upstream_disconnected", "upstream_timeout")
         assert "done" not in [n for n, _ in events]

@@ -1,8 +1,6 @@
 """`POST /v1/models/audio:stream`: segments as server-sent events, from the real service with
 real speech; batched inference for long audio; errors, silence and a client that goes away."""
 
-import json
-import re
 import subprocess
 import time
 
@@ -11,6 +9,7 @@ import pytest
 
 from audio_service import testaudio
 from conftest import b64
+from kit.testing import prometheus_sample, sse_events
 from speech import recall, sentence, wer
 
 
@@ -19,38 +18,11 @@ def stream_request(url: str, data: bytes, **options) -> dict:
             "json": {"instances": [{"audio": {"b64": b64(data)}, **options}]}}
 
 
-def parse_events(lines) -> list[tuple[str, dict]]:
-    """(event, data) pairs of an SSE body, given its lines."""
-    events, name, data = [], None, []
-    for line in lines:
-        if line.startswith(":"):
-            continue
-        if not line:
-            if name or data:
-                events.append((name or "message", json.loads("\n".join(data))))
-            name, data = None, []
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-    return events
-
-
 def stream(url: str, data: bytes, timeout: float = 300, **options) -> list[tuple[str, dict]]:
     with httpx.stream(**stream_request(url, data, **options), timeout=timeout) as r:
         assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
-        return parse_events(r.iter_lines())
-
-
-def metric(url: str, name: str, **labels) -> float:
-    """A sample of the service's Prometheus metrics (0 when absent)."""
-    text = httpx.get(f"{url}/metrics", timeout=10).text
-    want = {f'{k}="{v}"' for k, v in labels.items()}
-    for m in re.finditer(rf"^{name}\{{(.*)\}} ([0-9.e+-]+)$", text, re.M):
-        if set(m.group(1).split(",")) == want:
-            return float(m.group(2))
-    return 0.0
+        return sse_events(r.iter_lines())
 
 
 def check_order(events, duration: float) -> dict:
@@ -149,7 +121,7 @@ def test_bad_bodies_are_400(server):
 
 
 def test_a_client_that_goes_away_stops_the_work(server, clips):
-    before = metric(server.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
+    before = prometheus_sample(server.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
     with httpx.stream(**stream_request(server.url, clips["long"].read_bytes(), beam_size=5), timeout=120) as r:
         assert r.status_code == 200
         seen = []
@@ -160,8 +132,8 @@ def test_a_client_that_goes_away_stops_the_work(server, clips):
         assert seen
     # the worker notices before its next segment and stops, long before the clip's 60 s are done
     for _ in range(300):
-        stopped = metric(server.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
-        if stopped > before and metric(server.url, "aip_inference_in_flight", model="audio") == 0:
+        stopped = prometheus_sample(server.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
+        if stopped > before and prometheus_sample(server.url, "aip_inference_in_flight", model="audio") == 0:
             break
         time.sleep(0.1)
     else:
@@ -203,7 +175,7 @@ def test_a_failure_after_the_first_event_ends_the_stream_with_an_error_event():
         return [chunk async for chunk in session.events(first)]
 
     body = b"".join(asyncio.run(run(model))).decode()
-    events = parse_events(body.split("\n"))
+    events = sse_events(body.split("\n"))
     assert [e for e, _ in events] == ["info", "segment", "error"]
     assert events[1][1]["progress"] == 0.5
     assert events[2][1] == {"error": "internal error", "code": "internal"}

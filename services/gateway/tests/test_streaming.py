@@ -5,23 +5,15 @@ real audio-service and the `openai` client: tests/e2e/test_streaming_e2e.py.)"""
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
 from conftest import STMT_KEY, TRANS_KEY, make_wav
+from kit.testing import sse_events
 
 
 def events_of(text: str) -> list[tuple[str, dict]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = [l for l in block.split("\n") if not l.startswith(":")]
-        name = next((l[6:].strip() for l in lines if l.startswith("event:")), "message")
-        data = "\n".join(l[5:].strip() for l in lines if l.startswith("data:"))
-        if data:
-            out.append((name, json.loads(data)))
-    return out
+    return sse_events(text.split("\n"))
 
 
 def post(gw, path: str, key: str = TRANS_KEY, headers: dict | None = None, **form) -> httpx.Response:
