@@ -134,6 +134,21 @@ class SegmentStream:
             self.cancel.set()
 
 
+class EventStreamResponse(StreamingResponse):
+    """A StreamingResponse that stops its transcription however the response ends, also when
+    the client is gone before the body starts (the body's own `finally` never runs then)."""
+
+    def __init__(self, session: SegmentStream, first: tuple[str, Any]):
+        super().__init__(session.events(first), media_type="text/event-stream", headers=SSE_HEADERS)
+        self.session = session
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.session.cancel.set()
+
+
 def stream_router(model: AudioModel) -> APIRouter:
     """The `:stream` route of `model` (included on KServe's app by `kit.server.serve`)."""
     router = APIRouter(tags=["audio"])
@@ -154,6 +169,6 @@ def stream_router(model: AudioModel) -> APIRouter:
         audio = await model.executor.run(decode, items[0].data, model.settings.max_duration_s)
         session = SegmentStream(model, model.settings.stream_keepalive_s)
         first = await session.start(audio.samples, audio.duration, opts)
-        return StreamingResponse(session.events(first), media_type="text/event-stream", headers=SSE_HEADERS)
+        return EventStreamResponse(session, first)
 
     return router

@@ -220,8 +220,23 @@ async def openai_events(stream: SegmentStream) -> AsyncIterator[bytes]:
         await stream.close()
 
 
+class EventStreamResponse(StreamingResponse):
+    """A StreamingResponse that releases its upstream stream however the response ends, also
+    when the client is gone before the body starts (the body's own `finally` never runs then)."""
+
+    def __init__(self, body: AsyncIterator[bytes], stream: SegmentStream):
+        super().__init__(body, media_type=MEDIA_TYPE, headers=HEADERS)
+        self.segment_stream = stream
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.segment_stream.close()
+
+
 async def respond(gw, spec: dict, data: bytes, request_id: str | None, openai: bool) -> StreamingResponse:
     """The streaming answer to a transcription spec."""
     stream = await open_segments(gw, spec, data, request_id)
     body = openai_events(stream) if openai else native_events(stream)
-    return StreamingResponse(body, media_type=MEDIA_TYPE, headers=HEADERS)
+    return EventStreamResponse(body, stream)
