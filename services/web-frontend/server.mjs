@@ -184,6 +184,43 @@ function handle(req, res) {
     res.end();
   });
 }
+// WebSocket upgrades under /api (live transcription) are tunnelled to the gateway as they are:
+// the handshake is forwarded with the same headers rules, then bytes flow both ways.
+server.on("upgrade", (req, socket, head) => {
+  if (!req.url.startsWith("/api/")) return socket.destroy();
+  const target = new URL(req.url, GATEWAY);
+  const headers = {};
+  for (const [k, v] of Object.entries(req.headers)) if (k !== "host") headers[k] = v;
+  headers.host = GATEWAY.host;
+  const lib = target.protocol === "https:" ? https : http;
+  const up = lib.request(target, { method: req.method, headers, agent: AGENTS[target.protocol] });
+  up.on("upgrade", (upRes, upSocket, upHead) => {
+    const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
+    for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+    socket.write(lines.join("\r\n") + "\r\n\r\n");
+    if (upHead?.length) socket.write(upHead);
+    if (head?.length) upSocket.write(head);
+    upSocket.pipe(socket).pipe(upSocket);
+    const end = () => {
+      upSocket.destroy();
+      socket.destroy();
+    };
+    upSocket.on("error", end).on("close", end);
+    socket.on("error", end).on("close", end);
+  });
+  up.on("response", (upRes) => {
+    // refused before the upgrade: pass the answer on and close
+    socket.end(`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}\r\nconnection: close\r\n\r\n`);
+    upRes.resume();
+  });
+  up.on("error", (err) => {
+    log(`websocket proxy ${req.url} failed: ${err.code || err.message}`);
+    socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  });
+  socket.on("error", () => up.destroy());
+  up.end();
+});
+
 server.listen(PORT, HOST, () => log(`serving ${DIST} on http://${HOST}:${PORT}, proxying /api and /v1 to ${GATEWAY.origin}`));
 
 for (const sig of ["SIGTERM", "SIGINT"]) {

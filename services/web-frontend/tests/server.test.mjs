@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectSecure, freePort, readRest } from "./helpers.mjs";
+import { echoUpgrades, expectSecure, freePort, readRest, upgrade } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -73,6 +73,9 @@ beforeAll(async () => {
     res.writeContinue();
     handle(req, res);
   });
+  echoUpgrades(gateway, (req) =>
+    seen.push({ method: "UPGRADE", url: req.url, auth: req.headers.authorization, host: req.headers.host }),
+  );
   await new Promise((r) => gateway.listen(0, "127.0.0.1", r));
   gatewayUrl = `http://127.0.0.1:${gateway.address().port}`;
   web = await startServer({ WEB_GATEWAY_URL: gatewayUrl, WEB_DIST: dist });
@@ -158,6 +161,19 @@ describe("proxy", () => {
     } finally {
       down.proc.kill();
     }
+  });
+});
+
+describe("websocket upgrades", () => {
+  it("tunnels /api upgrades to the gateway both ways", async () => {
+    const out = await upgrade(web.base, "/api/v1/transcriptions/live?token=t", "hello");
+    expect(out).toEqual({ status: 101, echo: "HELLO" });
+    const up = seen.find((r) => r.method === "UPGRADE");
+    expect(up.url).toBe("/api/v1/transcriptions/live?token=t");
+    expect(up.host).toBe(new URL(gatewayUrl).host);
+  });
+  it("refuses upgrades outside /api", async () => {
+    await expect(upgrade(web.base, "/assets/app.js", "x")).rejects.toThrow();
   });
 });
 

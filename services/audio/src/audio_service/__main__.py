@@ -3,6 +3,7 @@
 from kit.logging import configure_logging
 from kit.server import serve
 
+from .live_route import live_router
 from .model import AudioModel
 from .settings import Settings
 from .stream import stream_router
@@ -13,7 +14,7 @@ def main() -> None:
     configure_logging("audio", settings.log_level)
     model = AudioModel(settings)
     model.load()
-    serve(model, settings, service_name="audio", routers=[stream_router(model)])
+    serve(model, settings, service_name="audio", routers=[stream_router(model), live_router(model)])
 
 
 if __name__ == "__main__":

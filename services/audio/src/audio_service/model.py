@@ -144,11 +144,15 @@ class AudioModel(kserve.Model):
         self.ready = True
         return self.ready
 
-    def work(self, data: bytes, opts: TranscribeOptions) -> dict[str, Any]:
-        """Decode and transcribe one upload (runs in a worker thread)."""
+    def renice_current_thread(self) -> None:
+        """Lower the calling worker thread's priority, once per thread."""
         if not getattr(self._local, "reniced", False):
             lower_priority([threading.get_native_id()], self.settings.worker_nice)
             self._local.reniced = True
+
+    def work(self, data: bytes, opts: TranscribeOptions) -> dict[str, Any]:
+        """Decode and transcribe one upload (runs in a worker thread)."""
+        self.renice_current_thread()
         INFERENCE_IN_FLIGHT.labels(self.name).inc()
         try:
             raise_if_cancelled()

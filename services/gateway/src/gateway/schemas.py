@@ -91,3 +91,15 @@ class StatusOut(BaseModel):
 def error_responses(*statuses: int) -> dict:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
     return {s: {"model": ErrorOut} for s in statuses}
+
+
+class LiveTokenIn(BaseModel):
+    resource: str = Field("transcriptions", pattern=r"^[a-z0-9][a-z0-9-]*$",
+                          description="the transcription resource the token opens live sessions of")
+
+
+class LiveTokenOut(BaseModel):
+    token: str
+    expires_at: str
+    expires_in: float = Field(description="seconds the token may open sessions")
+    url: str = Field(description="the WebSocket path to open, token included")

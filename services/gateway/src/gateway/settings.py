@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1, description="tries for transient upstream failures")
     job_retry_delay_s: float = Field(5.0, ge=0)
 
+    # live transcription (WebSocket /api/v1/<resource>/live)
+    live_token_ttl_s: float = Field(60.0, gt=0, description="how long a live token may open sessions")
+    live_token_secret: str = Field("", description="HMAC key of live tokens; empty: random per process "
+                                   "(set one shared value when several gateway replicas run)")
+    live_max_sessions_per_key: int = Field(2, ge=1, description="live sessions open at once per API key")
+    live_idle_timeout_s: float = Field(15.0, gt=0, description="a live session with no message for this long ends")
+    live_max_session_s: float = Field(900.0, gt=0, description="longest live session, seconds")
+    live_max_frame_kb: int = Field(256, ge=1, description="largest WebSocket frame a client may send")
+
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or an SQLite file inside the data dir."""

@@ -11,6 +11,7 @@ from anyio import to_thread
 from .auth import KeyStore, RateLimiter, seed_keys
 from .db import make_engine, make_sessionmaker, migrate, ping, private_dir
 from .jobs import JobManager
+from .live import LiveTokens, SessionSlots
 from .metrics import ROUTE_TABLE_VERSION
 from .routetable import RouteTable
 from .settings import Settings
@@ -34,6 +35,8 @@ class Gateway:
         self.keys = KeyStore(self.Session, settings.auth_cache_s)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self.jobs = JobManager(self)
+        self.live_tokens = LiveTokens(settings.live_token_secret, settings.live_token_ttl_s)
+        self.live_slots = SessionSlots(settings.live_max_sessions_per_key)
         self.started = False
         self._stop = asyncio.Event()
         self._bg: list[asyncio.Task] = []

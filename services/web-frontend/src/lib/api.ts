@@ -31,6 +31,15 @@ export class Api {
     return this.json("/api/v1/health");
   }
 
+  /** A short-lived token that opens live transcription sessions for this key. */
+  liveToken(resource: string): Promise<{ token: string; url: string; expires_in: number }> {
+    return this.json("/api/v1/live-tokens", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ resource }),
+    });
+  }
+
   jobs(limit = 50): Promise<{ jobs: Job[] }> {
     return this.json(`/api/v1/jobs?limit=${limit}`);
   }
