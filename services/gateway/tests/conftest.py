@@ -206,7 +206,7 @@ def _reset_upstreams(request):
         for u in request.getfixturevalue("upstreams").values():
             if u.running:
                 try:
-                    u.control(fail_status=None, delay=0)
+                    u.control(fail_status=None, delay=0, stream_mode="ok")
                 except httpx.HTTPError:
                     pass
 

@@ -12,7 +12,13 @@ of the model services (kit's error body included), with knobs for delay and fail
 - `POST /v2/models/<model>/infer`: the same, in OIP v2 as kit's `payload` speaks it: a BYTES
   input (`audio`, `document`: base64 text; `json`: a JSON object's text) with options as
   request `parameters`, answered as a BYTES output `result` holding the JSON document.
-- `POST /control` `{"fail_status": 503|null, "delay": seconds}` sets behaviour for every call.
+- `POST /v1/models/<model>:stream`: the audio-service's event stream (`info`, a `segment` per
+  segment of the transcription result above, `done`), after the same `fail_status`/`delay`;
+  `stream_mode` picks a misbehaviour: `absent` (404, a service that cannot stream), `break`
+  (the connection drops after the first segment), `error` (an `error` event after it), `stall`
+  (nothing more after it).
+- `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...}` sets
+  behaviour for every call.
 - `GET /last` -> the last predict call's headers and instance (without the base64 data).
 - `/v2/health/live`, `/v2/health/ready`, `/v2/models/<model>/ready`.
 """
@@ -29,10 +35,11 @@ import zlib
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {}}
+STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {},
+         "stream_mode": "ok"}
 
 
 def transcription(instance: dict, data: bytes) -> dict:
@@ -156,12 +163,54 @@ async def infer_v2(request: Request) -> Response:
     return JSONResponse({"model_name": model, "id": payload.get("id") or "1", "outputs": [out]})
 
 
+def _sse(name: str, data) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def stream(request: Request) -> Response:
+    mode = STATE["stream_mode"]
+    if request.path_params["model"] != STATE["model"] or mode == "absent":
+        return JSONResponse({"error": "not found"}, status_code=404)
+    payload = json.loads(await request.body())
+    instance = payload["instances"][0]
+    shown = {k: v for k, v in instance.items() if k != "audio"}
+    STATE["calls"] += 1
+    STATE["last"] = {"headers": dict(request.headers), "instance": shown, "stream": True}
+    if STATE["delay"]:
+        await asyncio.sleep(STATE["delay"])
+    if STATE["fail_status"]:
+        fail = int(STATE["fail_status"])
+        code = {400: "not_audio", 503: "overloaded"}.get(fail, "error")
+        return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=fail,
+                            headers={"retry-after": "1"} if fail == 503 else None)
+    result = transcription(instance, base64.b64decode(instance["audio"]["b64"]))
+    duration = result["segments"][-1]["end"]
+
+    async def body():
+        yield _sse("info", {"language": result["language"], "language_probability": 0.99, "duration": duration,
+                            "batched": bool(instance.get("batched"))})
+        for i, seg in enumerate(result["segments"]):
+            yield _sse("segment", {"segment": seg, "decoded_s": seg["end"], "duration": duration,
+                                   "progress": round(seg["end"] / duration, 4)})
+            if i == 0 and mode == "break":
+                await asyncio.sleep(0.3)  # the segment reaches the gateway first, then the crash
+                raise ConnectionAbortedError("upstream_app: dropping the stream as asked")
+            if i == 0 and mode == "error":
+                yield _sse("error", {"error": "the decoder failed", "code": "internal"})
+                return
+            if i == 0 and mode == "stall":
+                await asyncio.sleep(3600)
+        yield _sse("done", result)
+
+    return StreamingResponse(body(), media_type="text/event-stream")
+
+
 async def control(request: Request) -> Response:
     body = json.loads(await request.body() or b"{}")
-    for k in ("fail_status", "delay"):
+    for k in ("fail_status", "delay", "stream_mode"):
         if k in body:
             STATE[k] = body[k]
-    return JSONResponse({k: STATE[k] for k in ("fail_status", "delay", "calls")})
+    return JSONResponse({k: STATE[k] for k in ("fail_status", "delay", "calls", "stream_mode")})
 
 
 async def last(request: Request) -> Response:
@@ -181,6 +230,7 @@ async def model_ready(request: Request) -> Response:
 app = Starlette(routes=[
     Route("/v1/models/{model}:predict", predict, methods=["POST"]),
     Route("/v2/models/{model}/infer", infer_v2, methods=["POST"]),
+    Route("/v1/models/{model}:stream", stream, methods=["POST"]),
     Route("/control", control, methods=["POST"]),
     Route("/last", last, methods=["GET"]),
     Route("/v2/health/live", ok, methods=["GET"]),

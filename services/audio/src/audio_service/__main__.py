@@ -7,6 +7,7 @@ from kit.server import serve
 from .live_route import live_router
 from .model import AudioModel
 from .settings import Settings
+from .stream import stream_router
 
 
 def main() -> None:
@@ -17,7 +18,7 @@ def main() -> None:
         model.load()
     except gpu.GPUCheckFailed as exc:  # the device asked for cannot be served: say why, exit 78
         gpu.exit_on_failed_check(exc)
-    serve(model, settings, service_name="audio", routers=[live_router(model)])
+    serve(model, settings, service_name="audio", routers=[stream_router(model), live_router(model)])
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from kit.payload import binary_inputs, bytes_io_metadata, make_response
 
 from .audio import decode
 from .options import TranscribeOptions, parse_options
+from .segments import Transcription, result_of, transcribe_iter
 from .settings import Settings
 
 logger = get_logger(__name__)
@@ -109,37 +110,11 @@ def lower_priority(tids, nice: int) -> None:
             logger.debug("cannot renice thread %s: %s", tid, exc)
 
 
-def _r(value: float, digits: int = 3) -> float:
-    return round(float(value), digits)
-
-
-def run_transcription(whisper: WhisperModel, samples, duration: float, opts: TranscribeOptions) -> dict[str, Any]:
+def run_transcription(whisper: WhisperModel, samples, duration: float, opts: TranscribeOptions,
+                      batch_size: int = 8, batched_min_s: float = 0.0) -> dict[str, Any]:
     """Transcribe decoded samples; return the documented result dict."""
-    segments, info = whisper.transcribe(samples, **opts.transcribe_kwargs())
-    out = []
-    for seg in segments:  # a generator: decoding happens while iterating
-        raise_if_cancelled()  # the caller has gone: stop before the next 30 s window
-        item: dict[str, Any] = {
-            "id": seg.id,
-            "start": _r(seg.start, 2),
-            "end": _r(seg.end, 2),
-            "text": seg.text.strip(),
-            "avg_logprob": _r(seg.avg_logprob, 4),
-            "no_speech_prob": _r(seg.no_speech_prob, 4),
-        }
-        if opts.word_timestamps:
-            item["words"] = [
-                {"start": _r(w.start, 2), "end": _r(w.end, 2), "word": w.word.strip(), "probability": _r(w.probability, 4)}
-                for w in seg.words or []
-            ]
-        out.append(item)
-    return {
-        "text": " ".join(s["text"] for s in out if s["text"]),
-        "language": info.language,
-        "language_probability": _r(info.language_probability, 4),
-        "duration": _r(duration, 3),
-        "segments": out,
-    }
+    started = transcribe_iter(whisper, samples, duration, opts, batch_size, batched_min_s)
+    return result_of(started, list(started.segments))
 
 
 class AudioModel(kserve.Model):
@@ -187,9 +162,16 @@ class AudioModel(kserve.Model):
                 audio = decode(data, self.settings.max_duration_s)
             logger.info("transcribing %.1f s of audio (%s)", audio.duration, opts.task)
             with observe(self.name, "transcribe"):
-                return run_transcription(self.whisper, audio.samples, audio.duration, opts)
+                return run_transcription(self.whisper, audio.samples, audio.duration, opts,
+                                         self.settings.batch_size, self.settings.batched_min_s)
         finally:
             INFERENCE_IN_FLIGHT.labels(self.name).dec()
+
+    def transcribe_stream(self, samples, duration: float, opts: TranscribeOptions) -> Transcription:
+        """Start a transcription of decoded audio whose segments the caller iterates (in a worker thread)."""
+        logger.info("streaming %.1f s of audio (%s)", duration, opts.task)
+        return transcribe_iter(self.whisper, samples, duration, opts, self.settings.batch_size,
+                               self.settings.batched_min_s)
 
     async def predict(self, payload, headers=None, response_headers=None):
         if self.whisper is None:

@@ -26,6 +26,9 @@ class TranscribeOptions(BaseModel):
     temperature: float | list[float] | None = Field(
         None, description="one value, or a fallback list; None: faster-whisper's 0.0..1.0 fallback"
     )
+    batched: bool | None = Field(
+        None, description="batched inference (VAD chunks); None: batched from AUDIO_BATCHED_MIN_S seconds"
+    )
 
     @field_validator("language")
     @classmethod
@@ -49,13 +52,14 @@ class TranscribeOptions(BaseModel):
             raise ValueError("temperature must be between 0 and 1")
         return value
 
-    def transcribe_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `WhisperModel.transcribe`."""
+    def transcribe_kwargs(self, batched: bool = False) -> dict[str, Any]:
+        """Keyword arguments for `WhisperModel.transcribe` (or the batched pipeline's, which
+        always segments with VAD)."""
         kwargs: dict[str, Any] = {
             "language": self.language,
             "task": self.task,
             "beam_size": self.beam_size,
-            "vad_filter": self.vad_filter,
+            "vad_filter": True if batched else self.vad_filter,
             "word_timestamps": self.word_timestamps,
             "initial_prompt": self.initial_prompt,
         }

@@ -37,3 +37,8 @@ class Settings(ServiceSettings):
     live_trim_s: float = Field(6.0, gt=0, description="a live buffer longer than this is cut at the last final word")
     live_max_buffer_s: float = Field(20.0, gt=0, le=30, description="unconfirmed audio kept at most, seconds")
     live_start_timeout_s: float = Field(10.0, gt=0, description="the start message must arrive within this")
+    batch_size: int = Field(8, ge=1, le=64, description="chunks decoded at once by batched inference")
+    batched_min_s: float = Field(600.0, ge=0, description="audio this long (seconds) or longer is transcribed "
+                                 "batched unless the request says `batched`; 0: only when asked")
+    stream_keepalive_s: float = Field(10.0, gt=0, description="an SSE comment is sent after this long without "
+                                      "an event, so proxies keep the stream open")

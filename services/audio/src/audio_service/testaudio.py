@@ -47,20 +47,39 @@ def speak(text: str, out: Path, voice: str = "en-us", words_per_minute: int = 15
     return out
 
 
+def _spoken_parts(tmp: Path, gap_s: float) -> tuple[list[Path], Path]:
+    """Each sentence spoken into `tmp`, and a WAV of `gap_s` seconds of silence."""
+    parts = [speak(s, tmp / f"s{i}.wav") for i, s in enumerate(SENTENCES)]
+    gap = tmp / "gap.wav"
+    subprocess.run([_need("sox"), "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "trim", "0", str(gap_s)],
+                   check=True, capture_output=True)
+    return parts, gap
+
+
 def long_clip(out: Path, seconds: float = 60.0, gap_s: float = 0.4) -> Path:
     """A WAV of `seconds` seconds: the sentences spoken in turn, with short gaps, cut to length."""
     out = Path(out)
     with tempfile.TemporaryDirectory() as tmp:
-        parts = [speak(s, Path(tmp) / f"s{i}.wav") for i, s in enumerate(SENTENCES)]
-        gap = Path(tmp) / "gap.wav"
-        subprocess.run([_need("sox"), "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "trim", "0", str(gap_s)],
-                       check=True, capture_output=True)
+        parts, gap = _spoken_parts(Path(tmp), gap_s)
         total = sum(float(subprocess.run([_need("sox"), "--i", "-D", str(p)], check=True, capture_output=True,
                                          text=True).stdout) + gap_s for p in parts)
         rounds = int(seconds // total) + 1
         seq = [str(x) for _ in range(rounds) for p in parts for x in (p, gap)]
         subprocess.run([_need("sox"), *seq, str(out), "trim", "0", str(seconds)], check=True, capture_output=True)
     return out
+
+
+def spoken_rounds(out: Path, rounds: int, gap_s: float = 0.6) -> tuple[Path, str]:
+    """The sentences spoken in turn `rounds` times (whole sentences, short gaps) and its reference
+    text: long speech with a known transcript, for accuracy over long audio."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        parts, gap = _spoken_parts(Path(tmp), gap_s)
+        one = Path(tmp) / "round.wav"
+        subprocess.run([_need("sox"), *[str(x) for p in parts for x in (p, gap)], str(one)], check=True,
+                       capture_output=True)
+        subprocess.run([_need("sox"), *[str(one)] * rounds, str(out)], check=True, capture_output=True)
+    return out, " ".join(SENTENCES * rounds)
 
 
 def convert(wav: Path, out: Path) -> Path:
@@ -95,3 +114,12 @@ def convert(wav: Path, out: Path) -> Path:
             encode_all(fifo.read())
         encode_all(None)
     return out
+
+
+def wer(refs: list[str], hyps: list[str]) -> float:
+    """Word error rate over (reference, hypothesis) pairs, case and punctuation ignored (jiwer)."""
+    import jiwer
+
+    norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                          jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    return jiwer.wer(refs, hyps, reference_transform=norm, hypothesis_transform=norm)

@@ -54,6 +54,12 @@ def wants_async(request: Request, async_flag: bool) -> bool:
     return async_flag or any(p.strip().lower() == "respond-async" for p in prefer.split(","))
 
 
+def wants_events(request: Request) -> bool:
+    """`Accept: text/event-stream` (and not also JSON first) asks for a streamed answer."""
+    accept = [p.split(";")[0].strip().lower() for p in request.headers.get("accept", "").split(",")]
+    return bool(accept) and accept[0] == "text/event-stream"
+
+
 def route_for(gw, resource: str, kinds: tuple[str, ...]) -> Route:
     route = gw.routes.by_resource.get(resource)
     if route is None or route.kind not in kinds:
@@ -79,10 +85,18 @@ async def sniff_upload(file: UploadFile, allowed: set[str], what: str) -> str:
 
 
 async def dispatch(request: Request, gw, principal: Principal, route: Route, spec: dict,
-                   file: UploadFile | None, run_async: bool) -> Response:
-    """Run an operation now, or queue it as a job and answer 202."""
+                   file: UploadFile | None, run_async: bool, stream: bool = False) -> Response:
+    """Run an operation now (whole, or as server-sent events when `stream`), or queue it as a
+    job and answer 202."""
     require_scope(principal, route)
     rid = request_id_var.get()
+    if stream:
+        if run_async:
+            raise ApiError(400, "stream=true and async cannot be combined", code="stream_and_async")
+        from . import sse
+
+        sse.check_stream_format(spec["op"], spec.get("format", "json"))
+        return await sse.respond(gw, spec, await file.read(), rid, openai=spec["op"] != "transcription")
     if run_async:
         job = await gw.jobs.submit(principal, route, spec, file.file if file else None,
                                    file.filename if file else None, rid)

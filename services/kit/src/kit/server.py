@@ -71,7 +71,7 @@ def _rest_server_class(settings: ServiceSettings):
 def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None,
           routers: Sequence[APIRouter] = ()) -> None:
     """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM; `routers` (the
-    service's own routes, e.g. a WebSocket) are included on KServe's app."""
+    service's own routes, e.g. a stream or a WebSocket) are included on KServe's app."""
     name = service_name or model.name
     model_server.RESTServer = _rest_server_class(settings)
     # gRPC messages are bounded like REST bodies (KServe reads these from its parsed args)

@@ -160,3 +160,36 @@ def triton_grpc_infer(address: str, model: str, input_name: str, data: list[byte
     if proc.returncode != 0:
         raise RuntimeError(f"tritonclient gRPC call failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout)
+
+
+def sse_events(lines) -> list[tuple[str, object]]:
+    """(event, JSON data) pairs of a server-sent event body given as lines (comments skipped;
+    an event without an `event:` line is `message`)."""
+    import json
+
+    events, name, data = [], None, []
+    for line in [*lines, ""]:
+        if line.startswith(":"):
+            continue
+        if not line:
+            if data:
+                events.append((name or "message", json.loads("\n".join(data))))
+            name, data = None, []
+        elif line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+    return events
+
+
+def prometheus_sample(url: str, name: str, **labels: str) -> float:
+    """The value of one sample of a service's `/metrics` with exactly these labels (0 if absent)."""
+    import re
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    want = {f'{k}="{v}"' for k, v in labels.items()}
+    for m in re.finditer(rf"^{re.escape(name)}\{{(.*)\}} ([0-9.e+-]+)$", text, re.M):
+        if set(m.group(1).split(",")) == want:
+            return float(m.group(2))
+    return 0.0

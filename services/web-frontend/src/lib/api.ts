@@ -122,6 +122,51 @@ export class Api {
     });
   }
 
+  /**
+   * Upload a multipart form with upload progress and read the answer as a server-sent event
+   * stream while it arrives (XMLHttpRequest's growing responseText). Resolves when the stream
+   * ends; an error status rejects with the gateway's error.
+   */
+  uploadStream(
+    path: string,
+    form: FormData,
+    onProgress: (fraction: number) => void,
+    onText: (chunk: string) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      let seen = 0;
+      const flush = () => {
+        if (xhr.status < 200 || xhr.status >= 300) return;
+        const text = xhr.responseText ?? "";
+        if (text.length > seen) {
+          onText(text.slice(seen));
+          seen = text.length;
+        }
+      };
+      xhr.open("POST", this.base + path);
+      for (const [k, v] of Object.entries(this.headers({ Accept: "text/event-stream" }))) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+      };
+      xhr.upload.onload = () => onProgress(1);
+      xhr.onprogress = flush;
+      xhr.onerror = () => reject(new TypeError("network error"));
+      xhr.onabort = () => reject(new DOMException("aborted", "AbortError"));
+      xhr.onload = () => {
+        if (xhr.status < 200 || xhr.status >= 300) {
+          reject(errorFromBody(xhr.status, xhr.responseText ?? "", xhr.getResponseHeader("Retry-After")));
+          return;
+        }
+        flush();
+        resolve();
+      };
+      signal?.addEventListener("abort", () => xhr.abort());
+      xhr.send(form);
+    });
+  }
+
   /** Read a job's events until the terminal one (or the stream ends). */
   async events(id: string, onEvent: (e: JobEvent) => void, signal?: AbortSignal): Promise<void> {
     const res = await fetch(`${this.base}/api/v1/jobs/${encodeURIComponent(id)}/events`, {

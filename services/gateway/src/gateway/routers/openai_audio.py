@@ -27,7 +27,10 @@ def _route(gw, model: str):
     return route
 
 
-@router.post("/v1/audio/transcriptions", responses=ERRORS)
+@router.post("/v1/audio/transcriptions", responses={
+    200: {"content": {"text/event-stream": {"description": "with stream=true: transcript.text.delta..., "
+                                                           "transcript.text.done (or an error event)"}}},
+    **ERRORS})
 async def openai_transcriptions(
     request: Request,
     gw: GW,
@@ -40,17 +43,19 @@ async def openai_transcriptions(
     temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
     timestamp_granularities: Annotated[list[Literal["word", "segment"]] | None,
                                        Form(alias="timestamp_granularities[]")] = None,
+    stream: Annotated[bool, Form(description="answer server-sent events: transcript.text.delta per "
+                                 "decoded segment, then transcript.text.done")] = False,
     async_: Annotated[bool, Query(alias="async")] = False,
     prefer: Annotated[str | None, Header()] = None,
 ):
-    """OpenAI `audio.transcriptions.create`."""
+    """OpenAI `audio.transcriptions.create` (`stream=true`: `text/event-stream`)."""
     route = _route(gw, model)
     await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
     words = bool(timestamp_granularities and "word" in timestamp_granularities)
     options = {"language": language, "task": "transcribe", "initial_prompt": prompt, "temperature": temperature,
                "word_timestamps": words or None}
     spec = {"op": "openai_transcription", "route": route.name, "options": options, "format": response_format}
-    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))
+    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_), stream)
 
 
 @router.post("/v1/audio/translations", responses=ERRORS)

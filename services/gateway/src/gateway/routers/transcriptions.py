@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
-from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async
+from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async, wants_events
 from ..schemas import JobAccepted, error_responses
 from ..uploads import AUDIO_TYPES
 
@@ -15,7 +15,9 @@ router = APIRouter(tags=["transcriptions"])
 TRANSCRIPTION_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)
 
 
-@router.post("/api/v1/transcriptions", responses={202: {"model": JobAccepted}, **TRANSCRIPTION_ERRORS})
+@router.post("/api/v1/transcriptions", responses={
+    200: {"content": {"text/event-stream": {"description": "with stream=true: info, segment..., done (or error)"}}},
+    202: {"model": JobAccepted}, **TRANSCRIPTION_ERRORS})
 async def create_transcription(
     request: Request,
     gw: GW,
@@ -29,6 +31,10 @@ async def create_transcription(
     initial_prompt: Annotated[str | None, Form(max_length=2000)] = None,
     temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
     response_format: Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()] = "json",
+    batched: Annotated[bool | None, Form(description="batched inference (VAD chunks, for long audio); "
+                                     "unset: the service decides by length")] = None,
+    stream: Annotated[bool, Form(description="answer server-sent events: info, a segment (with progress) "
+                                 "per decoded segment, done; also chosen by `Accept: text/event-stream`")] = False,
     async_: Annotated[bool, Query(alias="async", description="run as a job (202)")] = False,
     prefer: Annotated[str | None, Header(description="`respond-async` runs it as a job")] = None,
 ):
@@ -37,6 +43,7 @@ async def create_transcription(
     await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
     options = {"language": language, "task": task, "word_timestamps": word_timestamps or None,
                "vad_filter": vad_filter, "beam_size": beam_size, "initial_prompt": initial_prompt,
-               "temperature": temperature}
+               "temperature": temperature, "batched": batched}
     spec = {"op": "transcription", "route": route.name, "options": options, "format": response_format}
-    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))
+    stream = stream or wants_events(request)
+    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_), stream)
