@@ -143,3 +143,13 @@ def test_an_empty_hypothesis_keeps_the_pending_words_and_a_pause_makes_them_fina
     s.append(np.zeros(16000 * 2, np.float32))
     events = s.step()  # nothing heard in 4 s: the pending words are final, not lost
     assert [e["segment"]["text"] for e in events if e["type"] == "final"] == ["send the report"]
+
+
+def test_finals_keep_one_timeline_when_hypotheses_overlap():
+    """Two hypotheses' word times can overlap by a few hundredths (0.90 after 0.98): a final never
+    starts before the previous final's end, so a client can lay them out in order."""
+    s = LiveSession(FakeWhisper(), LiveOptions(step_s=1.0, trim_s=4.0, max_buffer_s=6.0))
+    first = s._final([Word(0.0, 0.98, "our"), Word(0.5, 0.98, "new")])["segment"]
+    second = s._final([Word(0.90, 1.4, "product")])["segment"]
+    assert (first["start"], first["end"]) == (0.0, 0.98)
+    assert second["start"] == 0.98 and second["end"] == 1.4 and second["id"] == first["id"] + 1

@@ -116,6 +116,7 @@ class LiveSession:
         self.received = 0  # samples received in all
         self._stepped_at = 0  # `received` at the last step
         self._segment_id = 0
+        self._final_end = 0.0  # the end of the last final: later finals never start before it
         self._last_partial: tuple[str, float, float] | None = None
 
     # --- input -----------------------------------------------------------------------------
@@ -178,9 +179,14 @@ class LiveSession:
         return events
 
     def _final(self, words: list[Word]) -> dict[str, Any]:
-        seg = {"id": self._segment_id, "start": round(words[0].start, 2), "end": round(words[-1].end, 2),
+        # Whisper's word times of two hypotheses may overlap by a few hundredths: finals keep one
+        # timeline (each starts where the previous one ended at the earliest)
+        start = max(round(words[0].start, 2), self._final_end)
+        end = max(round(words[-1].end, 2), start)
+        seg = {"id": self._segment_id, "start": start, "end": end,
                "text": " ".join(w.text for w in words), "words": [w.as_dict() for w in words]}
         self._segment_id += 1
+        self._final_end = end
         return {"type": "final", "segment": seg}
 
     def _partial(self, final: bool) -> list[dict[str, Any]]:
