@@ -3,6 +3,7 @@ the chromadb wheel), vectors stored in the server, owners isolated, deletes reac
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -33,27 +34,37 @@ def remote(chroma, tmp_path_factory):
         yield proc
 
 
-def server_count(chroma) -> int:
+def collections(chroma) -> dict[str, int]:
+    """Name -> record count of every collection in the Chroma server."""
     import chromadb
 
     client = chromadb.HttpClient(host="127.0.0.1", port=chroma.port,
                                  settings=chromadb.config.Settings(anonymized_telemetry=False))
-    return client.get_collection("test_chunks").count()
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    return {n: client.get_collection(n).count() for n in names}
+
+
+def chunks_of(owner: str) -> str:
+    """The owner's chunk collection (README: one collection per owner)."""
+    return f"test_chunks-{hashlib.sha256(owner.encode()).hexdigest()[:40]}"
 
 
 def test_vectors_live_in_the_server(chroma, remote):
     doc = ingest(remote.url, "srv-a", "garden.html", testdocs.html_document("garden").encode(), "text/html")
-    assert server_count(chroma) == doc["chunks"] >= 1
+    before = collections(chroma)
+    assert before[chunks_of("srv-a")] == doc["chunks"] >= 1 and before["test_chunks_documents"] >= 1
     assert not (Path(remote.env["DOCQA_DATA_DIR"]) / "chroma").exists()  # no embedded store at all
     r = ask(remote.url, "srv-a", "How many raised beds does Greenfield Community Garden have?")
     assert r["found"] and "48" in r["answer"] and r["citations"][0]["document_id"] == doc["id"]
 
     assert ask(remote.url, "srv-b", "How many raised beds does Greenfield Community Garden have?")["found"] is False
     assert call(remote.url, op="delete", owner="srv-b", document_id=doc["id"]).status_code == 404
-    assert server_count(chroma) == doc["chunks"]
+    assert collections(chroma)[chunks_of("srv-a")] == doc["chunks"]
+    assert collections(chroma).get(chunks_of("srv-b"), 0) == 0  # the other owner holds nothing
 
     assert ok(remote.url, op="delete", owner="srv-a", document_id=doc["id"]) == {"deleted": doc["id"]}
-    assert server_count(chroma) == 0
+    after = collections(chroma)
+    assert after[chunks_of("srv-a")] == 0 and after["test_chunks_documents"] == before["test_chunks_documents"] - 1
     assert ask(remote.url, "srv-a", "How many raised beds does Greenfield Community Garden have?")["found"] is False
 
 

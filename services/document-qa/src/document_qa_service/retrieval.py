@@ -49,7 +49,7 @@ class Retriever:
         fused = [(c, s) for c, s in fused if c in chunks]
         cosine = dict(dense)
         missing = [c for c, _ in fused if c not in cosine]
-        for cid, vec in self.store.vectors(missing).items():
+        for cid, vec in self.store.vectors(owner, missing).items():
             cosine[cid] = float(np.dot(vec, qvec))
         passages = [Passage(chunks[c], round(cosine.get(c, 0.0), 4), s) for c, s in fused]
         passages = [p for p in passages if p.score >= min_score]

@@ -1,7 +1,9 @@
 """Documents, chunks and both indexes, every query filtered by owner.
 
-- Chroma is the system of record: collection `<name>` holds each chunk (vector, text, owner,
-  document id, page, offsets), `<name>_documents` one record per document (its metadata). It is
+- Chroma is the system of record: each owner's chunks (vector, text, document id, page, offsets)
+  are in the owner's own collection `<name>-<sha256(owner)[:40]>`, so a dense query never reaches
+  another owner's vectors and needs no metadata filter (a filter over all chunks cost 20 ms of
+  CPU per query at 10,000 chunks); `<name>_documents` holds one record per document. It is
   embedded (`chromadb.PersistentClient` under `data_dir`) or a `chroma run` server
   (`chromadb.HttpClient`), the same code either way.
 - SQLite under `data_dir` holds the BM25 index (FTS5, ranked with bm25()) and the document and
@@ -15,6 +17,7 @@ SQLite) and `sync` deletes; after it, `sync` restores the SQLite rows.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -100,16 +103,45 @@ class Store:
         self.db.executescript(SCHEMA)
         self.lock = threading.RLock()
         self.client = chroma_client(chroma_url, os.path.join(data_dir, "chroma"))
-        self.collection = self.client.get_or_create_collection(
-            collection, embedding_function=None,
-            configuration={"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": ef_search,
-                                    "max_neighbors": 32}},
-            metadata={"ai-platform": "document-qa chunks"})
+        self.prefix = collection
+        self.ef_search = ef_search
+        self._collections: dict[str, object] = {}
         self.documents = self.client.get_or_create_collection(
             f"{collection}_documents", embedding_function=None, metadata={"ai-platform": "document-qa documents"})
         self.batch = max(1, min(5000, self.client.get_max_batch_size()))
         logger.info("store: sqlite at %s, chroma %s (collection %s)", data_dir, chroma_url or "embedded",
                     collection)
+
+    # -- collections -----------------------------------------------------------------------
+    def collection_name(self, owner: str) -> str:
+        return f"{self.prefix}-{hashlib.sha256(owner.encode()).hexdigest()[:40]}"
+
+    def owner_collection(self, owner: str, create: bool = False):
+        """The owner's chunk collection (None when it has none and `create` is false)."""
+        col = self._collections.get(owner)
+        if col is None:
+            name = self.collection_name(owner)
+            if create:
+                col = self.client.get_or_create_collection(
+                    name, embedding_function=None, metadata={"ai-platform": "document-qa chunks"},
+                    configuration={"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": self.ef_search,
+                                            "max_neighbors": 32}})
+            else:
+                try:
+                    col = self.client.get_collection(name, embedding_function=None)
+                except Exception:  # chromadb raises NotFoundError (or ValueError in older clients)
+                    return None
+            self._collections[owner] = col
+        return col
+
+    def chunk_collections(self) -> list:
+        """Every owner's chunk collection."""
+        out = []
+        for col in self.client.list_collections():
+            name = col if isinstance(col, str) else col.name
+            if name.startswith(self.prefix + "-"):
+                out.append(self.client.get_collection(name, embedding_function=None))
+        return out
 
     # -- documents -------------------------------------------------------------------------
     def add_document(self, doc: dict, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
@@ -129,25 +161,29 @@ class Store:
                 self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self.db.executemany("INSERT INTO chunks_fts (text, chunk_id, owner, document_id) VALUES (?, ?, ?, ?)",
                                     [(c.text, cid, doc["owner"], doc["id"]) for cid, c in zip(ids, chunks)])
-                self.add_vectors(ids, vectors, [{"owner": doc["owner"], "document_id": doc["id"], "page": c.page,
+                self.add_vectors(doc["owner"], ids, vectors, [{"document_id": doc["id"], "page": c.page,
                                                  "start": c.start, "end": c.end, "ord": i}
                                                 for i, c in enumerate(chunks)], [c.text for c in chunks])
                 self.documents.add(ids=[doc["id"]], embeddings=[[1.0]], metadatas=[dict(doc)])
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
-                self._delete_vectors(doc["id"])
+                self._delete_vectors(doc["owner"], doc["id"])
                 raise
 
-    def add_vectors(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], texts: list[str]) -> None:
+    def add_vectors(self, owner: str, ids: list[str], vectors: np.ndarray, metadatas: list[dict],
+                    texts: list[str]) -> None:
+        col = self.owner_collection(owner, create=True)
         for i in range(0, len(ids), self.batch):
-            self.collection.add(ids=ids[i:i + self.batch], embeddings=vectors[i:i + self.batch],
-                                metadatas=metadatas[i:i + self.batch], documents=texts[i:i + self.batch])
+            col.add(ids=ids[i:i + self.batch], embeddings=vectors[i:i + self.batch],
+                    metadatas=metadatas[i:i + self.batch], documents=texts[i:i + self.batch])
 
-    def _delete_vectors(self, document_id: str) -> None:
+    def _delete_vectors(self, owner: str, document_id: str) -> None:
         try:
             self.documents.delete(ids=[document_id])
-            self.collection.delete(where={"document_id": document_id})
+            col = self.owner_collection(owner)
+            if col is not None:
+                col.delete(where={"document_id": document_id})
         except Exception as exc:  # cleaning up after a failure: keep the first error
             logger.warning("could not delete the vectors of %s: %s", document_id, type(exc).__name__)
 
@@ -181,7 +217,9 @@ class Store:
                     self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
                     self.db.execute("DELETE FROM chunks_fts WHERE document_id = ?", (document_id,))
                     self.documents.delete(ids=[document_id])  # first: without it the chunks are orphans
-                    self.collection.delete(where={"$and": [{"owner": owner}, {"document_id": document_id}]})
+                    col = self.owner_collection(owner)
+                    if col is not None:
+                        col.delete(where={"document_id": document_id})
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -208,7 +246,8 @@ class Store:
         restored = 0
         for document_id in sorted(set(records) - local, key=lambda d: records[d]["seq"]):
             rows = []
-            for got in self._all(self.collection, ["metadatas", "documents"], where={"document_id": document_id}):
+            col = self.owner_collection(records[document_id]["owner"], create=True)
+            for got in self._all(col, ["metadatas", "documents"], where={"document_id": document_id}):
                 rows += [(cid, m, text) for cid, m, text in zip(got["ids"], got["metadatas"], got["documents"])]
             rows.sort(key=lambda r: r[1]["ord"])
             doc = records[document_id]
@@ -235,13 +274,15 @@ class Store:
                 self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
                 self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
             dropped += 1
-        chunk_docs: set[str] = set()
-        for got in self._all(self.collection, ["metadatas"]):
-            chunk_docs.update(m["document_id"] for m in got["metadatas"])
-        orphans = chunk_docs - set(records)
-        for document_id in orphans:
-            self.collection.delete(where={"document_id": document_id})
-        counts = {"restored": restored, "dropped": dropped, "orphans": len(orphans)}
+        orphans = 0
+        for col in self.chunk_collections():
+            chunk_docs: set[str] = set()
+            for got in self._all(col, ["metadatas"]):
+                chunk_docs.update(m["document_id"] for m in got["metadatas"])
+            for document_id in chunk_docs - set(records):
+                col.delete(where={"document_id": document_id})
+                orphans += 1
+        counts = {"restored": restored, "dropped": dropped, "orphans": orphans}
         if any(counts.values()):
             logger.info("store sync: %d documents restored from chroma, %d dropped, %d unfinished ingests removed",
                         restored, dropped, len(orphans))
@@ -252,17 +293,14 @@ class Store:
         return dict(zip([d[0] for d in cur.description], row))
 
     # -- search ----------------------------------------------------------------------------
-    @staticmethod
-    def _where(owner: str, document_ids: Sequence[str] | None) -> dict:
-        if document_ids:
-            return {"$and": [{"owner": owner}, {"document_id": {"$in": list(document_ids)}}]}
-        return {"owner": owner}
-
     def dense(self, owner: str, vector: np.ndarray, n: int,
               document_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the owner's nearest chunks."""
-        res = self.collection.query(query_embeddings=[vector], n_results=n, where=self._where(owner, document_ids),
-                                    include=["distances"])
+        """(chunk id, cosine similarity) of the owner's nearest chunks (in the owner's collection)."""
+        col = self.owner_collection(owner)
+        if col is None:
+            return []
+        where = {"document_id": {"$in": list(document_ids)}} if document_ids else None
+        res = col.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     def bm25(self, owner: str, question: str, n: int,
@@ -292,10 +330,11 @@ class Store:
                 (owner, *ids)).fetchall()
         return {r[0]: StoredChunk(*r) for r in rows}
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        if not ids:
+    def vectors(self, owner: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        col = self.owner_collection(owner)
+        if not ids or col is None:
             return {}
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        got = col.get(ids=list(ids), include=["embeddings"])
         return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
 
     def close(self) -> None:
