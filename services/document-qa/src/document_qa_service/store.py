@@ -18,6 +18,7 @@ SQLite) and `sync` deletes; after it, `sync` restores the SQLite rows.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import sqlite3
@@ -79,6 +80,8 @@ def chroma_client(url: str, path: str):
 
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if url:
+        # chromadb's HTTP client logs every request at INFO through httpx: keep the service's log for its own lines
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"DOCQA_CHROMA_URL={url!r}: expected http(s)://host:port")
@@ -285,7 +288,7 @@ class Store:
         counts = {"restored": restored, "dropped": dropped, "orphans": orphans}
         if any(counts.values()):
             logger.info("store sync: %d documents restored from chroma, %d dropped, %d unfinished ingests removed",
-                        restored, dropped, len(orphans))
+                        restored, dropped, orphans)
         return counts
 
     @staticmethod
