@@ -57,19 +57,21 @@ def test_documents_ingested(corpus):
         assert doc["chunks"] >= 1 and doc["characters"] > 100 and doc["created_at"].endswith("+00:00")
 
 
-def test_recall_at_5(results, corpus):
+def test_recall_at_5(results, corpus, record_property):
     hits = [hit(f, r, corpus) is not None for f, r in results]
     recall = sum(hits) / len(hits)
     missed = [f.question for (f, _), h in zip(results, hits) if not h]
     print(f"\nrecall@5 = {recall:.3f} over {len(hits)} questions; missed: {missed}")
+    record_property("recall_at_5", round(recall, 4))  # in the JUnit report
     assert recall >= RECALL_FLOOR, missed
 
 
-def test_answer_sentence_accuracy(results):
+def test_answer_sentence_accuracy(results, record_property):
     right = [r["found"] and norm(f.key) in norm(r["answer"] or "") for f, r in results]
     accuracy = sum(right) / len(right)
     wrong = [(f.question, r["answer"]) for (f, r), ok_ in zip(results, right) if not ok_]
     print(f"\nanswer-sentence accuracy = {accuracy:.3f} over {len(right)} questions; wrong: {wrong}")
+    record_property("answer_sentence_accuracy", round(accuracy, 4))
     assert accuracy >= ACCURACY_FLOOR, wrong
 
 
