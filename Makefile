@@ -1,10 +1,11 @@
 # ai-platform: `make run` starts everything locally, `make test` runs every test suite.
-.PHONY: run test bootstrap venvs crds help cluster-up deploy new-service
+.PHONY: run test bootstrap venvs crds help cluster-up deploy new-service doctor
 
 help:
 	@echo "make run    start every service locally (bootstraps what is missing); Ctrl-C stops all"
 	@echo "make test   run every suite in its own venv; ends with 'N passed, N failed'"
 	@echo "make new-service NAME=<name> PORT=<port> TASK=<kind>   a working service skeleton (scripts/new_service.py)"
+	@echo "make doctor GPU readiness: per service, ready on GPU / will run on CPU / broken (why, fix)"
 	@echo "make cluster-up   kind cluster with ingress-nginx, cert-manager and KServe (needs docker, kind, kubectl, helm)"
 	@echo "make deploy       build every image and install charts/ai-platform with skaffold"
 	@echo "                  (PROFILE=kind|k3s|cloud; cloud also REGISTRY=<registry>)"
@@ -17,6 +18,9 @@ run: bootstrap
 
 test: bootstrap
 	@python3 scripts/run_tests.py
+
+doctor:
+	@python3 scripts/doctor.py
 
 venvs:
 	@for d in services/*/ operators/*/ tests/ tests/cluster/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done

@@ -2,6 +2,7 @@
 """What the audio service adds over faster-whisper called directly, and its throughput.
 
     $(bash scripts/venv.sh services/audio)/bin/python scripts/bench/audio.py [--runs 7] [--seconds 60]
+    $(bash scripts/venv.sh services/audio)/bin/python scripts/bench/audio.py --mode live [--sessions 4]
 
 One spoken clip (espeak-ng sentences, 16 kHz mono WAV, `--seconds` long) is transcribed
 (a) by faster-whisper in this process (`WhisperModel.transcribe` on the file bytes) and
@@ -9,6 +10,13 @@ One spoken clip (espeak-ng sentences, 16 kHz mono WAV, `--seconds` long) is tran
 settings (AUDIO_* environment, beam 5, language en, no VAD), runs interleaved so machine noise
 hits both. Prints both medians and the ratio (target: service/direct <= 1.10), then the
 throughput of 4 concurrent requests to the service. Needs espeak-ng and sox.
+
+`--mode live`: live transcription latency. Each session streams two spoken sentences (with a
+second of silence between) in real time, 100 ms PCM16 chunks, over the service's WebSocket.
+For every final word: the time from its end in the sent audio (its end timestamp; it was
+sent at that moment) to the arrival of its `final` message, and to the first `partial` or
+`final` reaching it. Prints p50/p95 of both (target: final p50 <= 1.5 s with tiny.en) and the
+word error rate of the final text.
 """
 
 from __future__ import annotations
@@ -53,12 +61,69 @@ def timed(fn, *args) -> tuple[float, str]:
     return time.perf_counter() - t0, text
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def live_bench(args) -> int:
+    """Live mode: word latencies and WER of live finals, real-time streaming (see the docstring)."""
+    import asyncio
+
+    import jiwer
+
+    from audio_service.live_client import pcm16_of_wav, stream
+
+    settings = Settings()
+    port = free_port()
+    env = {"AUDIO_PORT": str(port), "AUDIO_GRPC_PORT": str(free_port()), "AUDIO_LOG_LEVEL": "WARNING"}
+    url = f"ws://127.0.0.1:{port}/v1/models/audio/live"
+    print(f"live: {args.sessions} sessions in real time; model={settings.model or 'tiny.en'} "
+          f"step={settings.live_step_s}s trim={settings.live_trim_s}s cpu_threads={cpu_threads(settings.cpu_threads)}; "
+          f"load {os.getloadavg()[0]:.2f}")
+    finals, partials, refs, hyps = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(
+            [sys.executable, "-m", "audio_service"], env=env, name="audio-live-bench",
+            ready_url=f"http://127.0.0.1:{port}/v2/health/ready"):
+        silence = b"\0" * 32000
+        sentences = testaudio.SENTENCES
+        asyncio.run(stream(url, silence, speed=10.0))  # warm-up
+        for i in range(args.sessions):
+            a, b = sentences[(2 * i) % len(sentences)], sentences[(2 * i + 1) % len(sentences)]
+            pcm = (pcm16_of_wav(testaudio.speak(a, Path(tmp) / "a.wav").read_bytes()) + silence
+                   + pcm16_of_wav(testaudio.speak(b, Path(tmp) / "b.wav").read_bytes()))
+            result = asyncio.run(stream(url, pcm, speed=1.0, start={"type": "start", "format": "pcm16",
+                                                                    "sample_rate": 16000, "language": "en"}))
+            lat = result.word_latencies()
+            finals += [f for f, _ in lat]
+            partials += [p for _, p in lat]
+            refs.append(f"{a} {b}")
+            hyps.append(result.final_text)
+            print(f"session {i + 1}: {len(pcm) / 32000:.1f} s, {len(lat)} words, final p50 "
+                  f"{percentile([f for f, _ in lat], 50) if lat else float('nan'):.2f} s  {result.final_text[:70]!r}")
+    norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                          jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    rate = jiwer.wer(refs, hyps, reference_transform=norm, hypothesis_transform=norm)
+    p50 = percentile(finals, 50)
+    print(f"words: {len(finals)}; word error rate of the final text {rate:.3f}")
+    print(f"word spoken -> final text:    p50 {p50:.2f} s  p95 {percentile(finals, 95):.2f} s "
+          f"(target p50 <= 1.5 s: {'PASS' if p50 <= 1.5 else 'FAIL'})")
+    print(f"word spoken -> first partial: p50 {percentile(partials, 50):.2f} s  p95 {percentile(partials, 95):.2f} s")
+    print(f"load {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mode", choices=["overhead", "live"], default="overhead",
+                    help="overhead: service vs direct faster-whisper (default); live: live transcription latency")
+    ap.add_argument("--sessions", type=int, default=4, help="live mode: sessions of two sentences each")
     ap.add_argument("--runs", type=int, default=7, help="timed runs of each path (after one warm-up each)")
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the clip")
     ap.add_argument("--concurrent", type=int, default=4, help="requests sent at once for throughput")
     args = ap.parse_args()
+    if args.mode == "live":
+        return live_bench(args)
 
     with tempfile.TemporaryDirectory() as tmp:
         clip = testaudio.long_clip(Path(tmp) / "clip.wav", args.seconds)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (when needed), build (when stale) and serve the web UI on $WEB_PORT with /api and
-# /v1 proxied to $WEB_GATEWAY_URL. Run from anywhere; used by `make run` via service.conf.
+# /v1 proxied to $WEB_GATEWAY_URL, by nginx with the container's nginx.conf (nginx-local.sh).
+# Run from anywhere; used by `make run` via service.conf.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -22,4 +23,4 @@ fi
 
 export WEB_PORT="${WEB_PORT:-8080}"
 export WEB_GATEWAY_URL="${WEB_GATEWAY_URL:-http://127.0.0.1:8090}"
-exec node server.mjs
+exec bash ./nginx-local.sh

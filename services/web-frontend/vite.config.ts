@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
-// `npm run dev` proxies the gateway like server.mjs does, so the browser sees one origin.
+// `npm run dev` proxies the gateway like nginx.conf does, so the browser sees one origin.
 const gateway = process.env.WEB_GATEWAY_URL ?? "http://127.0.0.1:8090";
 
 export default defineConfig({

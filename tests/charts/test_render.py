@@ -156,3 +156,20 @@ def test_hooks_are_only_helm_tests(umbrella):
         if is_hook(obj):
             assert obj["metadata"]["annotations"]["helm.sh/hook"] == "test", name(obj)
             assert obj["kind"] == "Pod"
+
+
+def test_gpu_services_start_behind_the_gpu_check(helm):
+    """On the GPU cluster values the predictors of vlm and audio ask for cuda (a wrong build refuses
+    instead of running on the CPU) and their startup probe is kit's GPU check for their framework."""
+    objects = helm.template(UMBRELLA, [CHARTS / "ai-platform" / "ci" / "gpu-values.yaml"])
+    rendered, notes = operator_render(of_kind(objects, "AIService", "GPUPool"))
+    assert not notes, notes
+    checked = {}
+    for isvc in of_kind(rendered, "InferenceService"):
+        (container,) = isvc["spec"]["predictor"]["containers"]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        command = container["startupProbe"]["exec"]["command"]
+        assert command[:4] == ["python", "-m", "kit.gpu", "check"] and command[command.index("--prefix") + 1] + "_DEVICE" in env
+        checked[name(isvc)] = (command[command.index("--frameworks") + 1], env[command[5] + "_DEVICE"])
+        assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    assert checked == {"vlm": ("torch", "cuda"), "audio": ("ctranslate2", "cuda")}

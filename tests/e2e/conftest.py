@@ -64,7 +64,8 @@ def ports() -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def audio_service(ports):
-    svc = Service("audio", {"AUDIO_PORT": str(ports["audio"]), "AUDIO_GRPC_PORT": str(free_port())}, ports["audio"])
+    svc = Service("audio", {"AUDIO_PORT": str(ports["audio"]), "AUDIO_GRPC_PORT": str(free_port()),
+                           "AUDIO_MAX_MEMORY_GB": "2"}, ports["audio"])
     with svc:
         yield svc
 

@@ -23,6 +23,12 @@ def test_health_lists_both_real_upstreams_ready(gateway, keys, audio_service, vl
     ups = {u["name"]: u for u in health["upstreams"]}
     assert ups["audio"]["ready"] and ups["vlm"]["ready"], health
     assert health["status"] == "ok"
+    # each upstream's start-up GPU check: device and budget
+    audio, vlm = ups["audio"]["device"], ups["vlm"]["device"]
+    assert audio["requested"] == "auto" and audio["budget_gb"] == 2 and audio["device"] in ("cpu", "cuda")
+    assert audio["verdict"] == ("ready on GPU" if audio["device"] == "cuda" else "will run on CPU")
+    assert vlm == {"device": "cpu", "requested": "auto", "budget_gb": None, "verdict": "will run on CPU",
+                   "gpu": None, "warnings": []}  # no VLM_MODEL: nothing asks for the GPU
 
 
 def test_transcription_through_the_gateway(gateway, keys, audio_service, speech):

@@ -57,6 +57,7 @@ def test_operator_table_is_served_whole(sample_gateway):
     assert {s["path"] for s in services.values()} == {r["path"] for r in table["routes"]}
     assert "routes_error" not in health or health["routes_error"] is None
     assert all(u["ready"] for u in health["upstreams"]), health
+    assert all(u["device"] is None for u in health["upstreams"])  # these upstreams have no GET /device
 
 
 def test_v2_transcription_route_speaks_v2(sample_gateway, sample_upstreams):

@@ -10,6 +10,7 @@ from gateway.operations import csv_cell, format_transcription, to_csv, to_srt, t
 from gateway.routetable import RouteTable, parse_routes
 from gateway.settings import Settings
 from gateway.uploads import sniff
+from gateway.upstream import device_summary
 
 
 def test_default_routes_from_env_urls_plus_inline_extra_routes():
@@ -119,3 +120,15 @@ def test_csv_guards_formulas_in_every_column():
                                    _tx(description="-fee", amount="=1+1")]})
     assert '"\'=HYPERLINK(""x"")",-5.00,' in out
     assert ",'-fee,'=1+1," in out and ",'@risk\r\n" in out
+
+
+def test_device_summary_of_a_model_service_start_up_check():
+    doc = {"device": "cpu", "requested": "auto", "budget_gb": 8, "verdict": "will run on CPU",
+           "gpu": {"name": "NVIDIA GeForce RTX 5060 Ti", "capability": "12.0", "memory_total_mb": 16311.0},
+           "warnings": ["a GPU is visible but not usable, falling back to the CPU: torch 2.5.1 ..."], "notes": []}
+    assert device_summary(doc) == {
+        "device": "cpu", "requested": "auto", "budget_gb": 8, "verdict": "will run on CPU",
+        "gpu": "NVIDIA GeForce RTX 5060 Ti (compute capability 12.0)",
+        "warnings": ["a GPU is visible but not usable, falling back to the CPU: torch 2.5.1 ..."]}
+    assert device_summary({"detail": "Not Found"}) is None and device_summary([1]) is None
+    assert device_summary({"device": "cuda", "budget_gb": "lots"})["budget_gb"] is None

@@ -5,7 +5,8 @@ of the model services (kit's error body included), with knobs for delay and fail
 
 - `POST /v1/models/<model>:predict` with `{"instances": [instance]}`:
   - an `audio` field (b64) -> a transcription result shaped like audio-service's
-  - a `document` field (b64) -> a statement result shaped like vlm-service's
+  - a `document` field (b64) -> a statement result shaped like vlm-service's (with `"task": "render"`:
+    a white PNG page `width` pixels wide, shaped like vlm-service's render answer)
   - anything else -> `{"echo": instance, "model": <model>}`
   An instance may ask for `"delay": seconds` or `"fail": status` (and `"fail_code"`) itself.
 - `POST /v2/models/<model>/infer`: the same, in OIP v2 as kit's `payload` speaks it: a BYTES
@@ -22,6 +23,8 @@ import argparse
 import asyncio
 import base64
 import json
+import struct
+import zlib
 
 import uvicorn
 from starlette.applications import Starlette
@@ -29,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom"}
+STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {}}
 
 
 def transcription(instance: dict, data: bytes) -> dict:
@@ -67,6 +70,25 @@ def statement(instance: dict, data: bytes) -> dict:
     }
 
 
+def tiny_png(width: int, height: int) -> bytes:
+    """A white 8-bit grayscale PNG, written by hand (no imaging library in the gateway's venv)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    raw = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def render(instance: dict, data: bytes) -> dict:
+    """vlm-service's `task: render` answer: page `page` as a PNG `width` pixels wide (A4 shape)."""
+    width = int(instance.get("width", 1200))
+    height = round(width * 841.9 / 595.3)
+    return {"task": "render", "page": instance.get("page", 1), "pages": 1, "media_type": "image/png",
+            "width": width, "height": height, "page_width": 595.3, "page_height": 841.9, "units": "pt",
+            "image": {"b64": base64.b64encode(tiny_png(width, height)).decode()}}
+
+
 async def predict(request: Request) -> Response:
     model = request.path_params["model"]
     if model != STATE["model"]:
@@ -77,6 +99,8 @@ async def predict(request: Request) -> Response:
     except (ValueError, KeyError, IndexError, TypeError):
         return JSONResponse({"error": "invalid v1 payload", "code": "invalid_input"}, status_code=400)
     STATE["calls"] += 1
+    if isinstance(instance, dict) and "tag" in instance:  # executions per tag (exactly-once tests)
+        STATE["tags"][str(instance["tag"])] = STATE["tags"].get(str(instance["tag"]), 0) + 1
     delay = float(instance.get("delay", 0) if isinstance(instance, dict) else 0) or STATE["delay"]
     if delay:
         await asyncio.sleep(delay)
@@ -97,6 +121,8 @@ async def predict(request: Request) -> Response:
         return JSONResponse({"predictions": [transcription(instance, data)]})
     if isinstance(instance, dict) and "document" in instance:
         data = base64.b64decode(instance["document"]["b64"])
+        if instance.get("task") == "render":
+            return JSONResponse({"predictions": [render(instance, data)]})
         return JSONResponse({"predictions": [statement(instance, data)]})
     return JSONResponse({"predictions": [{"echo": instance, "model": model}]})
 
@@ -139,7 +165,7 @@ async def control(request: Request) -> Response:
 
 
 async def last(request: Request) -> Response:
-    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"]})
+    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"], "tags": STATE["tags"]})
 
 
 async def ok(request: Request) -> Response:

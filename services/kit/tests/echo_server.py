@@ -66,8 +66,21 @@ class EchoModel(kserve.Model):
         return make_response(payload, self.name, results)
 
 
+def extra_router():
+    """A service's own route next to KServe's (serve(..., routers=...))."""
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/echo/extra")
+    async def extra() -> dict:
+        return {"extra": True}
+
+    return router
+
+
 if __name__ == "__main__":
     settings = Settings()
     model = EchoModel(settings)
     model.load()
-    serve(model, settings)
+    serve(model, settings, routers=[extra_router()])

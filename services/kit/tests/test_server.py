@@ -116,3 +116,9 @@ def test_gpu_bytes_read_only_a_loaded_torch(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "torch", type("T", (), {"cuda": BrokenCuda}))
     assert torch_gpu_bytes() == 0.0
+
+
+def test_a_service_router_is_served_with_the_kit_middlewares(echo_server):
+    r = httpx.get(f"{echo_server.url}/echo/extra", headers={"x-request-id": "extra-1"}, timeout=10)
+    assert r.status_code == 200 and r.json() == {"extra": True}
+    assert r.headers["x-request-id"] == "extra-1"

@@ -48,7 +48,7 @@ def test_text_pdf_v1_result_schema(server):
     assert result["checks"]["running_balance_ok"] and result["checks"]["totals_reconcile"]
     first = result["transactions"][0]
     assert set(first) == {"date", "description", "amount", "balance", "type", "page", "row", "confidence",
-                          "balance_ok", "problem", "bbox", "source"}  # issue 10/18: where each row was read
+                          "balance_ok", "check", "problem", "bbox", "source"}  # issue 10/18: where each row was read
     assert first["source"] == "text" and len(first["bbox"]) == 4
     assert result["page_info"][0]["source"] == "text" and result["checks"]["reconciled"] is True
     assert isinstance(first["amount"], str) and isinstance(first["balance"], str)

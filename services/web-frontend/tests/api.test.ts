@@ -150,3 +150,25 @@ describe("Api.statementCsv", () => {
     }
   });
 });
+
+describe("Api.statementPage", () => {
+  it("asks the gateway for the job's page image with the key, and keeps its errors", async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const prev = globalThis.fetch;
+    globalThis.fetch = (async (url: string, init: RequestInit = {}) => {
+      calls.push({ url, init });
+      if (url.includes("/pages/2"))
+        return new Response('{"error": {"code": "pages_expired", "message": "no longer kept"}}', { status: 410, headers: { "content-type": "application/json" } });
+      return new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { status: 200, headers: { "content-type": "image/png" } });
+    }) as typeof fetch;
+    try {
+      const blob = await new Api("k-9").statementPage("j 1", 1, 800);
+      expect(blob.type).toBe("image/png");
+      expect(calls[0].url).toBe("/api/v1/jobs/j%201/pages/1?width=800");
+      expect((calls[0].init.headers as Record<string, string>).Authorization).toBe("Bearer k-9");
+      await expect(new Api("k-9").statementPage("j", 2)).rejects.toMatchObject({ status: 410, code: "pages_expired" });
+    } finally {
+      globalThis.fetch = prev;
+    }
+  });
+});

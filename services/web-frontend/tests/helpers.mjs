@@ -1,4 +1,5 @@
-// Shared by the server tests (server.test.mjs, nginx.test.mjs).
+// Shared by the web server tests (local-server.test.mjs, nginx.test.mjs).
+import http from "node:http";
 import net from "node:net";
 import { expect } from "vitest";
 
@@ -11,7 +12,7 @@ export function freePort() {
   });
 }
 
-// What every response of the web server must carry (server.mjs and nginx.conf alike).
+// What every response of the web server (nginx.conf) must carry.
 export const SECURITY = {
   "content-security-policy": "frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
@@ -31,4 +32,33 @@ export async function readRest(reader) {
     if (done) return rest;
     rest += new TextDecoder().decode(value);
   }
+}
+
+/** A test gateway's WebSocket-style upgrades (live transcription): 101, then every byte echoed
+ * back upper-cased; `onUpgrade(req)` sees each handshake. */
+export function echoUpgrades(server, onUpgrade = () => {}) {
+  server.on("upgrade", (req, socket) => {
+    onUpgrade(req);
+    socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    socket.on("data", (d) => socket.write(String(d).toUpperCase()));
+  });
+}
+
+/** Upgrade `path` on `base`, send `text`: the status and the first bytes back (null when refused). */
+export function upgrade(base, path, text) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(base + path, {
+      headers: { Connection: "Upgrade", Upgrade: "websocket", Authorization: "Bearer k" },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.once("data", (d) => {
+        socket.destroy();
+        resolve({ status: res.statusCode, echo: String(d) });
+      });
+      socket.write(text);
+    });
+    req.on("response", (res) => resolve({ status: res.statusCode, echo: null }));
+    req.on("error", reject);
+    req.end();
+  });
 }

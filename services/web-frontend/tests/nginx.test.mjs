@@ -1,5 +1,5 @@
 // nginx.conf (the container's web server) run by the real nginx on loopback: the same security
-// headers as server.mjs on every response (static, proxied, the gateway-down 502, /healthz).
+// headers on every response (static, proxied, the gateway-down 502, /healthz).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectSecure, freePort } from "./helpers.mjs";
+import { echoUpgrades, expectSecure, freePort, upgrade } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => spawnSync(p, ["-v"]).status === 0);
@@ -63,6 +63,7 @@ describe("nginx.conf", () => {
       res.writeHead(req.url === "/api/v1/missing" ? 404 : 200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ url: req.url }));
     });
+    echoUpgrades(gateway);
     await new Promise((r) => gateway.listen(0, "127.0.0.1", r));
     up = await startNginx(`http://127.0.0.1:${gateway.address().port}`, dist);
     down = await startNginx(`http://127.0.0.1:${await freePort()}`, dist);
@@ -91,5 +92,9 @@ describe("nginx.conf", () => {
     expect(gone.status).toBe(502);
     expect((await gone.json()).error.code).toBe("gateway_unreachable");
     expectSecure(gone, "502");
+  });
+
+  it("passes the live-transcription WebSocket upgrade through", async () => {
+    expect(await upgrade(up.base, "/api/v1/transcriptions/live?token=t", "hello")).toEqual({ status: 101, echo: "HELLO" });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  balanceSeries, filterTransactions, monthlyFlows, reconciliation, sortTransactions, totals,
+  balanceSeries, checkCounts, checkState, filterTransactions, formatBalance, monthlyFlows, pageSources, problemViews,
+  readingSummary, reconciliation, sortTransactions, totals,
 } from "../src/lib/statement";
 import type { StatementResult, Transaction } from "../src/lib/types";
 
@@ -98,6 +99,80 @@ describe("reconciliation", () => {
     });
     expect(r.ok).toBe(false);
     expect(r.label).toBe("Does not reconcile");
-    expect(r.reasons).toEqual(["Some rows fail the running-balance check.", "Page 2, row 1: expected 2306.90"]);
+    expect(r.reasons).toEqual(["Some rows fail the running-balance check."]); // problems: problemViews
+  });
+});
+
+describe("check states", () => {
+  it("takes the service's word and never claims a row verified without it", () => {
+    expect(checkState(tx({ check: "verified" }))).toBe("verified");
+    expect(checkState(tx({ check: "not_checkable", balance: null }))).toBe("not_checkable");
+    expect(checkState(tx({ balance_ok: false, problem: "x" }))).toBe("failed");
+    expect(checkState(tx({ balance: "10.00" }))).toBe("not_checkable"); // an older result without `check`
+  });
+  it("counts each state", () => {
+    const r = [tx({ check: "verified" }), tx({ check: "verified", row: 2 }), tx({ check: "failed", balance_ok: false, row: 3 }),
+      tx({ check: "not_checkable", row: 4 })];
+    expect(checkCounts(r)).toEqual({ verified: 2, not_checkable: 1, failed: 1 });
+    expect(checkCounts([])).toEqual({ verified: 0, not_checkable: 0, failed: 0 });
+  });
+});
+
+describe("problems", () => {
+  const withProblems = (problems: StatementResult["checks"]["problems"]): StatementResult => ({
+    ...result, checks: { running_balance_ok: false, totals_reconcile: false, problems },
+  });
+  it("reads as sentences, without raw nulls, statement-level ones without a place", () => {
+    const views = problemViews(withProblems([
+      { page: null, row: null, code: "no_transaction_table", message: "no transaction table found (no lines ...)" },
+      { page: null, row: null, code: "totals_mismatch", message: "opening 1000.00 + sum of amounts 1296.90 = 2296.90, closing balance 2300.00" },
+      { page: null, row: null, code: "something_new", message: "a new kind of note" },
+    ]));
+    expect(views.map((v) => v.where)).toEqual([null, null, null]);
+    expect(views[0].text).toBe("No transaction table was found: no lines with a date followed by amounts in aligned columns.");
+    expect(views[1].text).toBe("The opening balance (€1,000.00) plus all transactions (€1,296.90) makes €2,296.90, but the closing balance is €2,300.00.");
+    expect(views[2].text).toBe("A new kind of note.");
+    expect(views.every((v) => !/null/.test(v.text))).toBe(true);
+  });
+  it("links a row-level problem to its row, and only when the row is in the table", () => {
+    const views = problemViews(withProblems([
+      { page: 2, row: 1, code: "balance_mismatch", message: "running balance: 2296.90 + 10.00 = 2306.90, printed balance 2300.00" },
+      { page: 2, row: 9, code: "date_missing", message: "row has no readable date" },
+      { page: 1, row: null, code: "vlm_fallback_rejected", message: "VLM rows for page 1 do not reconcile; the page keeps its flagged rows" },
+    ]));
+    expect(views[0]).toEqual({
+      code: "balance_mismatch", where: "Page 2, row 1", rowKey: "2-1",
+      text: "The balance before this row (€2,296.90) plus its amount (€10.00) makes €2,306.90, but the statement prints €2,300.00.",
+    });
+    expect(views[1]).toMatchObject({ where: "Page 2", rowKey: null, text: "This row has no readable date." });
+    expect(views[2]).toMatchObject({ where: "Page 1", rowKey: null, text: "VLM rows for page 1 do not reconcile; the page keeps its flagged rows." });
+  });
+});
+
+describe("card balances", () => {
+  it("shows a card's balance owed as the statement prints it", () => {
+    expect(formatBalance("-620.45", "GBP", "card")).toBe("£620.45 owed");
+    expect(formatBalance("15.00", "GBP", "card")).toBe("£15.00 in credit");
+    expect(formatBalance("0.00", "GBP", "card")).toBe("£0.00");
+    expect(formatBalance("-620.45", "GBP", "bank")).toBe("-£620.45");
+    expect(formatBalance(null, "GBP", "card")).toBe("—");
+  });
+});
+
+describe("reading and sources", () => {
+  it("says which reading was chosen, its confidence and where each page came from", () => {
+    const r: StatementResult = {
+      ...result,
+      statement: { ...result.statement, kind: "card" },
+      checks: { ...result.checks, confidence: 0.95, reading: { layout: "geometry", columns: ["amount"], date_order: "DMY",
+        date_order_from: "day > 12 seen", year_from: "statement period", signs: "card: charges negative, balance owed negative" } },
+      page_info: [{ page: 1, source: "text", why: "clean text layer", width: 595, height: 842 },
+        { page: 2, source: "ocr", why: "no usable text layer", width: 595, height: 842 }],
+    };
+    const s = readingSummary(r);
+    expect(s.confidence).toBe("95%");
+    expect(s.parts).toEqual(["geometry layout", "columns amount", "dates day/month/year (day > 12 seen)",
+      "year from the statement period", "signs card: charges negative, balance owed negative", "card statement"]);
+    expect(pageSources(r)).toEqual(["Page 1: text layer (clean text layer)", "Page 2: OCR (no usable text layer)"]);
   });
 });

@@ -14,12 +14,15 @@ class TaskDefaults:
     resource: str | None
     timeout_s: int
     max_upload_mb: int
+    # frameworks the service runs on the GPU: its startup probe runs kit's GPU check on them
+    # (`python -m kit.gpu check`); None: the image is not known to carry kit, no such probe
+    gpu_frameworks: str | None = None
 
 
 # None means: derive from the AIService name (custom services).
 TASK_DEFAULTS: dict[str, TaskDefaults] = {
-    "transcription": TaskDefaults("audio", "AUDIO", "transcriptions", 300, 100),
-    "statement-extraction": TaskDefaults("vlm", "VLM", "statements", 300, 50),
+    "transcription": TaskDefaults("audio", "AUDIO", "transcriptions", 300, 100, "ctranslate2"),
+    "statement-extraction": TaskDefaults("vlm", "VLM", "statements", 300, 50, "torch"),
     "document-qa": TaskDefaults("document-qa", "DOCQA", "documents", 120, 20),
     "translation": TaskDefaults("translation", "TRANSLATION", "translations", 60, 1),
     "custom": TaskDefaults(None, None, None, 60, 10),

@@ -151,6 +151,7 @@ def aiservice_crd() -> dict:
         {"name": "Pool", "type": "string", "jsonPath": ".status.pool"},
         _condition_column("Admitted"),
         _condition_column("Ready"),
+        _condition_column("GPUReady"),
         {"name": "URL", "type": "string", "jsonPath": ".status.url", "priority": 1},
         _AGE,
     ]

@@ -15,7 +15,9 @@ from .client import ApiError, KubeClient
 from .conditions import is_true, mirror_ready, set_condition
 from .config import OperatorConfig
 from .models import AISERVICE_NAME_RULE, AIServiceSpec, GPUPoolSpec
-from .reconcile import NoPool, pool_status, prune_routes, reconcile_service, requeue_after_delete, withdraw
+from .gpucheck import ISVC_POD_LABEL
+from .reconcile import (NoPool, gpu_check_status, pool_status, prune_routes, reconcile_service, requeue_after_delete,
+                        withdraw)
 from .render import LABEL_SERVICE, MANAGED_BY
 from .timeslicing import configmap_name, timeslicing_configmap
 
@@ -138,6 +140,26 @@ def mirror_inference_service(type: str, body: kopf.Body, namespace: str, memo: k
         client.patch(API_VERSION, "AIService", owner, namespace, {"status": new}, status=True)
     except ApiError as exc:
         logger.warning("could not mirror InferenceService %s/%s: %s", namespace, owner, exc)
+
+
+@kopf.on.event("", "v1", "pods", labels={ISVC_POD_LABEL: kopf.PRESENT})
+def report_gpu_check(type: str, body: kopf.Body, namespace: str, memo: kopf.Memo, logger, **_: Any) -> None:
+    """Surface a predictor's start-up GPU check on its AIService (condition GPUReady, an event)."""
+    owner = (body.get("metadata", {}).get("labels") or {}).get(ISVC_POD_LABEL)
+    client = memo.client
+    try:
+        ais = client.get(API_VERSION, "AIService", owner, namespace)
+        if ais is None:
+            return
+        pods = client.list("v1", "Pod", namespace)
+        conditions, event = gpu_check_status(ais, pods)
+        if conditions is None:
+            return
+        client.patch(API_VERSION, "AIService", owner, namespace, {"status": {"conditions": conditions}}, status=True)
+        if event:
+            client.event(ais, *event)
+    except ApiError as exc:
+        logger.warning("could not report the GPU check of %s/%s: %s", namespace, owner, exc)
 
 
 @kopf.on.resume(GROUP, VERSION, "gpupools")

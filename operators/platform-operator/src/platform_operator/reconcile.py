@@ -13,6 +13,7 @@ from .admission import Claim, Decision, need_gb, plan
 from .client import Client
 from .conditions import drop_condition, find, is_true, mirror_ready, now, set_condition
 from .config import OperatorConfig
+from .gpucheck import gpu_condition, predictor_pods
 from .models import AIServiceSpec, GPUPoolSpec
 from .render import ISVC_API_VERSION, Owner, inference_service, predictor_host
 from .routes import RouteConflict, merge_route, parse_table, remove_route, route_entry, routes_configmap
@@ -229,3 +230,19 @@ def pool_status(client: Client, name: str, spec: GPUPoolSpec, generation: int | 
         "observedGeneration": generation,
     }
     return status, touched
+
+
+def gpu_check_status(ais: dict, pods: list[dict]) -> tuple[list[dict] | None, tuple[str, str, str] | None]:
+    """The AIService's conditions with `GPUReady` from its predictor pods (None when unchanged, or
+    when it asks for no GPU), and a Warning event when the check newly failed."""
+    spec = ais.get("spec") or {}
+    if not spec.get("gpu"):
+        return None, None
+    meta, conditions = ais["metadata"], (ais.get("status") or {}).get("conditions")
+    status, reason, message = gpu_condition(predictor_pods(pods, meta["name"]))
+    old = find(conditions, "GPUReady")
+    if old and (old.get("status"), old.get("reason"), old.get("message")) == (status, reason, message):
+        return None, None
+    new = set_condition(conditions, "GPUReady", status, reason, message, meta.get("generation"))
+    event = ("Warning", reason, message) if status == "False" and (old or {}).get("status") != "False" else None
+    return new, event

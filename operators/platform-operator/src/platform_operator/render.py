@@ -14,6 +14,7 @@ LABEL_TASK = "platform.ai-platform.dev/task"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "platform-operator", "app.kubernetes.io/part-of": "ai-platform"}
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_SHARED_RESOURCE = "nvidia.com/gpu.shared"
+TERMINATION_LOG = "/dev/termination-log"
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,27 @@ def _container(name: str, spec: AIServiceSpec, pool: GPUPoolSpec | None, port: i
                             "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
                             "seccompProfile": {"type": "RuntimeDefault"}},
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        # a refused start-up GPU check (exit 78) leaves its reason in the container's status
+        "terminationMessagePolicy": "FallbackToLogsOnError",
     }
     if spec.deployment_mode == "Standard":  # Knative rejects startup probes
-        container["startupProbe"] = _probe(path, port, 60)
+        container["startupProbe"] = gpu_check_probe(name, spec) or _probe(path, port, 60)
     if spec.args:
         container["args"] = list(spec.args)
     return container
+
+
+def gpu_check_probe(name: str, spec: AIServiceSpec) -> dict | None:
+    """The startup probe of a GPU service whose image carries kit: the same GPU check the service
+    runs before loading its model (build vs the card's architecture, budget vs free memory). A
+    failure writes its reason to the termination log, where the operator reads it for the
+    AIService's GPUReady condition. Readiness (the model loaded) is the readiness probe's."""
+    frameworks = TASK_DEFAULTS[spec.task].gpu_frameworks
+    if not spec.gpu or not frameworks:
+        return None
+    command = ["python", "-m", "kit.gpu", "check", "--prefix", env_prefix(name, spec), "--frameworks", frameworks,
+               "--termination-log", TERMINATION_LOG]
+    return {"exec": {"command": command}, "periodSeconds": 10, "timeoutSeconds": 60, "failureThreshold": 3}
 
 
 def _probe(path: str, port: int, failures: int) -> dict:

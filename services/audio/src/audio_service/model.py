@@ -72,7 +72,9 @@ def cpu_threads(configured: int) -> int:
 def load_whisper(settings: Settings) -> WhisperModel:
     """Load faster-whisper as configured (used by the service and the benchmark alike)."""
     path = resolve_model(settings.model)
-    device, compute_type = resolve_device(settings.device, settings.compute_type)
+    # refuses (GPUCheckFailed) when cuda is asked for and cannot be served; auto may fall back
+    checked = gpu.startup_check("AUDIO", settings.device, settings.max_memory_gb, frameworks=("ctranslate2",))
+    device, compute_type = resolve_device(checked.device, settings.compute_type)
     threads = cpu_threads(settings.cpu_threads)
     logger.info("loading whisper model %s on %s (%s, %d cpu threads, %d workers)", path, device, compute_type,
                 threads, settings.max_concurrency)
@@ -169,11 +171,15 @@ class AudioModel(kserve.Model):
         self.ready = True
         return self.ready
 
-    def work(self, data: bytes, opts: TranscribeOptions) -> dict[str, Any]:
-        """Decode and transcribe one upload (runs in a worker thread)."""
+    def renice_current_thread(self) -> None:
+        """Lower the calling worker thread's priority, once per thread."""
         if not getattr(self._local, "reniced", False):
             lower_priority([threading.get_native_id()], self.settings.worker_nice)
             self._local.reniced = True
+
+    def work(self, data: bytes, opts: TranscribeOptions) -> dict[str, Any]:
+        """Decode and transcribe one upload (runs in a worker thread)."""
+        self.renice_current_thread()
         INFERENCE_IN_FLIGHT.labels(self.name).inc()
         try:
             raise_if_cancelled()

@@ -29,3 +29,11 @@ class Settings(ServiceSettings):
     max_instances: int = Field(8, ge=1, description="recordings per request; more get 413 too_many_instances")
     max_request_mb: float = Field(200, gt=0, description="largest request body (an hour of 16 kHz WAV in base64 "
                                   "is ~155 MB); larger get 413")
+
+    # live transcription (WebSocket /v1/models/<name>/live)
+    live_max_sessions: int = Field(4, ge=1, description="live sessions at once; more are closed with 1013")
+    live_max_duration_s: float = Field(3600.0, gt=0, description="audio one live session may send, seconds")
+    live_step_s: float = Field(1.0, gt=0, description="new audio that triggers a re-transcription, seconds")
+    live_trim_s: float = Field(6.0, gt=0, description="a live buffer longer than this is cut at the last final word")
+    live_max_buffer_s: float = Field(20.0, gt=0, le=30, description="unconfirmed audio kept at most, seconds")
+    live_start_timeout_s: float = Field(10.0, gt=0, description="the start message must arrive within this")

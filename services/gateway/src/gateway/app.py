@@ -44,9 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gw = gw
     install_error_handlers(app)
 
-    from .routers import generic, jobs, meta, openai_audio, statements, transcriptions
+    from .routers import generic, jobs, live, meta, openai_audio, statements, transcriptions
 
     app.include_router(transcriptions.router)
+    app.include_router(live.router)
     app.include_router(statements.router)
     # after the fixed POST /api/v1/<resource> routes it would shadow, before the rest (hot path)
     app.include_router(generic.router)

@@ -1,7 +1,8 @@
 """Jobs for long work: stored in the database, run by asyncio workers inside the gateway.
 
 - A job row holds the current state; `job_events` holds its history, append-only.
-- Uploads of unfinished jobs live under `<data dir>/uploads/<job id>/` until the job ends.
+- Uploads of unfinished jobs live under `<data dir>/uploads/<job id>/` until the job ends (a
+  statement job's document then moves to `<data dir>/pages/` for its page images: pages.py).
 - Workers claim a queued job with a conditional UPDATE (safe with several replicas), keep a
   heartbeat while it runs, and a sweeper re-queues running jobs whose heartbeat is older than
   the lease (a killed gateway), or fails them clearly when their upload is gone.
@@ -344,6 +345,8 @@ class JobManager:
                 res = s.execute(update(Job).where(Job.id == job.id, Job.state == "running").values(**values))
                 if res.rowcount == 1:
                     _append(s, job.id, state, data)
+            if state == "succeeded" and res.rowcount == 1:
+                self.gw.pages.keep(job)  # a statement's document stays for its page images
             shutil.rmtree(self.upload_dir(job.id), ignore_errors=True)
 
         await to_thread.run_sync(_f)
@@ -359,6 +362,7 @@ class JobManager:
             await asyncio.sleep(interval)
             try:
                 changed = await to_thread.run_sync(self._recover, False)
+                await to_thread.run_sync(self.gw.pages.expire)
                 if changed:
                     self._wake.set()
                     await self.notify()

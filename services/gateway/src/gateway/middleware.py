@@ -12,6 +12,7 @@ from anyio import to_thread
 
 from .auth import extract_key
 from .errors import ApiError
+from .uploads import LingeringSend, expects_body
 
 OPEN_PATHS = frozenset({
     "/healthz", "/readyz", "/metrics", "/api/v1/health", "/docs", "/openapi.json",
@@ -64,7 +65,9 @@ class AuthMiddleware:
         try:
             principal = await self._authenticate(scope)
         except ApiError as exc:
-            await _send_error(send, exc)
+            # answer at once, then read what is left of an upload (a proxy still sending it must
+            # see this answer, not a reset connection)
+            await _send_error(LingeringSend(send, receive, lambda: expects_body(scope)), exc)
             return
         scope[PRINCIPAL_KEY] = principal
         await self.app(scope, receive, send)
@@ -81,7 +84,7 @@ class AuthMiddleware:
         if principal is None:
             raise ApiError(401, "the API key is not valid or was revoked", code="invalid_api_key",
                            headers={"WWW-Authenticate": "Bearer"})
-        gw.limiter.check(principal)
+        await gw.limiter.check(principal)
         if scope["method"] == "POST":
             route = gw.routes.for_path(scope["path"])
             if route is not None and not any(principal.allows(s) for s in route.scopes):

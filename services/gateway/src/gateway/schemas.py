@@ -47,6 +47,17 @@ class JobList(BaseModel):
     jobs: list[JobOut]
 
 
+class UpstreamDevice(BaseModel):
+    """Where a model service runs, from its start-up GPU check (kit's `GET /device`)."""
+
+    device: str | None = Field(None, description="cpu or cuda")
+    requested: str | None = Field(None, description="<SERVICE>_DEVICE: auto, cpu or cuda")
+    budget_gb: float | None = Field(None, description="<SERVICE>_MAX_MEMORY_GB")
+    verdict: str | None = Field(None, description="ready on GPU, will run on CPU")
+    gpu: str | None = Field(None, description="the GPU it saw, when one is visible")
+    warnings: list[str] = Field(default_factory=list, description="e.g. why auto fell back to the CPU")
+
+
 class UpstreamHealth(BaseModel):
     name: str
     kind: str
@@ -56,12 +67,19 @@ class UpstreamHealth(BaseModel):
     breaker: Literal["closed", "open", "half_open"]
     latency_ms: float | None = None
     error: str | None = None
+    device: UpstreamDevice | None = None
+
+
+class RateLimitHealth(BaseModel):
+    storage: str = Field(description="memory or redis")
+    error: str | None = Field(None, description="the last storage failure; requests are let through meanwhile")
 
 
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     upstreams: list[UpstreamHealth]
     routes_error: str | None = None
+    rate_limit: RateLimitHealth | None = None
 
 
 class ServiceOut(BaseModel):
@@ -91,3 +109,15 @@ class StatusOut(BaseModel):
 def error_responses(*statuses: int) -> dict:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
     return {s: {"model": ErrorOut} for s in statuses}
+
+
+class LiveTokenIn(BaseModel):
+    resource: str = Field("transcriptions", pattern=r"^[a-z0-9][a-z0-9-]*$",
+                          description="the transcription resource the token opens live sessions of")
+
+
+class LiveTokenOut(BaseModel):
+    token: str
+    expires_at: str
+    expires_in: float = Field(description="seconds the token may open sessions")
+    url: str = Field(description="the WebSocket path to open, token included")

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     api_keys: str = Field("", description="seed keys `key[:scope,scope];key2` (no scopes = all)")
     auth_cache_s: float = Field(5.0, ge=0, description="how long a looked-up key is trusted")
     rate_limit_per_minute: int = Field(600, ge=1, description="requests per key per minute")
-    rate_limit_burst: int | None = Field(None, ge=1, description="bucket size; default = per minute / 2")
+    rate_limit_burst: int | None = Field(None, ge=1, description="requests at once; default = per minute / 2")
+    rate_limit_storage: str = Field("memory://", pattern=r"^(async\+)?(memory|redis|rediss|redis\+sentinel)://",
+                                    description="memory:// (one process) or redis://host:6379/0 (shared by replicas)")
 
     # routes and upstreams
     routes_file: Path | None = Field(None, description="JSON route table, reloaded when it changes")
@@ -50,6 +52,21 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1, description="tries for transient upstream failures")
     job_retry_delay_s: float = Field(5.0, ge=0)
 
+    # live transcription (WebSocket /api/v1/<resource>/live)
+    live_token_ttl_s: float = Field(60.0, gt=0, description="how long a live token may open sessions")
+    live_token_secret: str = Field("", description="HMAC key of live tokens; empty: random per process "
+                                   "(set one shared value when several gateway replicas run)")
+    live_max_sessions_per_key: int = Field(2, ge=1, description="live sessions open at once per API key")
+    live_idle_timeout_s: float = Field(15.0, gt=0, description="a live session with no message for this long ends")
+    live_max_session_s: float = Field(900.0, gt=0, description="longest live session, seconds")
+    live_max_frame_kb: int = Field(256, ge=1, description="largest WebSocket frame a client may send")
+
+    # page images of statement jobs (the web UI's document view)
+    page_retention_s: float = Field(86400.0, gt=0, description="how long a statement job's document is kept "
+                                    "for its page images")
+    page_image_max_width: int = Field(2000, ge=200, le=4000, description="widest page image in pixels")
+    page_image_max_mb: float = Field(10.0, gt=0, description="largest page image; wider renders get 413")
+
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or an SQLite file inside the data dir."""
@@ -60,6 +77,10 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def pages_dir(self) -> Path:
+        return self.data_dir / "pages"
 
 
 @lru_cache

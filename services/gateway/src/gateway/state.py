@@ -8,10 +8,13 @@ import time
 
 from anyio import to_thread
 
-from .auth import KeyStore, RateLimiter, seed_keys
+from .auth import KeyStore, seed_keys
 from .db import make_engine, make_sessionmaker, migrate, ping, private_dir
 from .jobs import JobManager
+from .live import LiveTokens, SessionSlots
 from .metrics import ROUTE_TABLE_VERSION
+from .pages import PageImages
+from .ratelimit import RateLimiter
 from .routetable import RouteTable
 from .settings import Settings
 from .upstream import UpstreamPool
@@ -32,8 +35,12 @@ class Gateway:
         self.upstreams = UpstreamPool(settings.breaker_failures, settings.breaker_reset_s,
                                       settings.connect_timeout_s, settings.max_queue)
         self.keys = KeyStore(self.Session, settings.auth_cache_s)
-        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst,
+                                   settings.rate_limit_storage)
         self.jobs = JobManager(self)
+        self.live_tokens = LiveTokens(settings.live_token_secret, settings.live_token_ttl_s)
+        self.live_slots = SessionSlots(settings.live_max_sessions_per_key)
+        self.pages = PageImages(self)
         self.started = False
         self._stop = asyncio.Event()
         self._bg: list[asyncio.Task] = []
@@ -105,10 +112,10 @@ class Gateway:
                 ups.append({
                     "name": r.name, "kind": r.kind, "url": r.upstream, "live": h.live, "ready": h.ready,
                     "breaker": self.upstreams.breaker(r.name).current_state(),
-                    "latency_ms": h.latency_ms, "error": h.error,
+                    "latency_ms": h.latency_ms, "error": h.error, "device": h.device,
                 })
             ok = all(u["ready"] and u["breaker"] == "closed" for u in ups)
-            doc = {"status": "ok" if ok else "degraded", "upstreams": ups}
+            doc = {"status": "ok" if ok else "degraded", "upstreams": ups, "rate_limit": self.limiter.status()}
             if self.routes.last_error:
                 doc["routes_error"] = self.routes.last_error
             self._health_cache = (time.monotonic(), doc)

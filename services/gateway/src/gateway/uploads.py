@@ -3,6 +3,7 @@ content sniffing by magic bytes (415)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -10,6 +11,65 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 # room for the multipart envelope and the small form fields around the file
 ENVELOPE_BYTES = 64 * 1024
 DEFAULT_BODY_LIMIT = 1024 * 1024
+# Lingering close for early answers (RFC 9112, 9.6): when the gateway answers before it has read
+# a request's body (413, 401, 403, 429, a 4xx from the handler), it sends the whole answer at once
+# and then keeps reading and dropping the body before the connection closes. A direct client sees
+# the answer as early as before; a proxy in front (the web UI's nginx, an ingress) that is still
+# sending the body sees the answer too, instead of a reset connection that it would turn into 502.
+DRAIN_MAX_BYTES = 256 * 1024 * 1024
+DRAIN_IDLE_S = 2.0
+DRAIN_TIMEOUT_S = 60.0
+
+
+def expects_body(scope) -> bool:
+    """Whether the request announced a body (a non-zero Content-Length, or chunked)."""
+    if scope.get("method") not in ("POST", "PUT", "PATCH"):
+        return False
+    for k, v in scope.get("headers", ()):
+        if k == b"content-length":
+            return v.strip() not in (b"0", b"")
+        if k == b"transfer-encoding":
+            return True
+    return False
+
+
+async def drain(receive, already: int = 0) -> None:
+    """Read and drop what is left of the request body: until its end, DRAIN_IDLE_S without a
+    byte, DRAIN_MAX_BYTES, or DRAIN_TIMEOUT_S, whichever comes first."""
+
+    async def _read() -> None:
+        seen = already
+        while seen <= DRAIN_MAX_BYTES:
+            message = await asyncio.wait_for(receive(), DRAIN_IDLE_S)
+            if message["type"] != "http.request":
+                return
+            seen += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    try:
+        await asyncio.wait_for(_read(), DRAIN_TIMEOUT_S)
+    except (asyncio.TimeoutError, OSError):
+        pass
+
+
+class LingeringSend:
+    """Wraps `send` for a request whose body may be unread: the final body message of the answer
+    goes out as not-final, the rest of the request body is drained, then the answer ends."""
+
+    def __init__(self, send, receive, body_unread):
+        self.send = send
+        self.receive = receive
+        self.body_unread = body_unread  # callable: is part of the body still unread?
+        self.already = 0
+
+    async def __call__(self, message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False) and self.body_unread():
+            await self.send({**message, "more_body": True})
+            await drain(self.receive, self.already)
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await self.send(message)
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -35,6 +95,10 @@ class UploadLimitMiddleware:
             limit = DEFAULT_BODY_LIMIT
         else:
             limit += ENVELOPE_BYTES
+        announced = expects_body(scope)
+        seen = 0
+        body_done = not announced
+        lingering = LingeringSend(send, receive, lambda: not body_done)
         for k, v in scope.get("headers", ()):
             if k == b"content-length":
                 try:
@@ -43,32 +107,36 @@ class UploadLimitMiddleware:
                     await _send_error(send, 400, "invalid_content_length", "Content-Length is not a number")
                     return
                 if declared > limit:
-                    await _send_error(send, 413, "payload_too_large", BodyTooLarge(limit - ENVELOPE_BYTES).detail)
+                    lingering.body_unread = (lambda: declared <= DRAIN_MAX_BYTES)
+                    await _send_error(lingering, 413, "payload_too_large", BodyTooLarge(limit - ENVELOPE_BYTES).detail)
                     return
                 break
-        seen = 0
         started = False
 
         async def counting_receive():
-            nonlocal seen
+            nonlocal seen, body_done
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                lingering.already = seen
+                body_done = not message.get("more_body", False)
                 if seen > limit:
                     raise BodyTooLarge(limit - ENVELOPE_BYTES)
+            else:
+                body_done = True
             return message
 
         async def tracking_send(message):
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-            await send(message)
+            await lingering(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge as exc:
             if not started:
-                await _send_error(send, 413, "payload_too_large", exc.detail)
+                await _send_error(lingering, 413, "payload_too_large", exc.detail)
 
 
 async def _send_error(send, status: int, code: str, message: str) -> None:

@@ -98,6 +98,23 @@ class HealthResult:
     ready: bool
     latency_ms: float | None
     error: str | None
+    device: dict | None = None
+
+
+def device_summary(doc) -> dict | None:
+    """The device part of an upstream's `GET /device` (kit's start-up GPU check), or None."""
+    if not isinstance(doc, dict) or "device" not in doc:
+        return None
+    gpu = doc.get("gpu") if isinstance(doc.get("gpu"), dict) else None
+    budget = doc.get("budget_gb")
+    return {
+        "device": doc.get("device"),
+        "requested": doc.get("requested"),
+        "budget_gb": budget if isinstance(budget, (int, float)) else None,
+        "verdict": doc.get("verdict"),
+        "gpu": f"{gpu.get('name')} (compute capability {gpu.get('capability')})" if gpu else None,
+        "warnings": [str(w) for w in doc.get("warnings") or []][:5],
+    }
 
 
 class Upstream:
@@ -304,7 +321,17 @@ class Upstream:
         except aiohttp.ClientError as exc:
             error = f"cannot reach {route.upstream}: {exc.__class__.__name__}"
         latency = round((time.perf_counter() - start) * 1000, 2) if live else None
-        return HealthResult(live=live, ready=ready, latency_ms=latency, error=error)
+        device = await self._device(timeout) if live else None
+        return HealthResult(live=live, ready=ready, latency_ms=latency, error=error, device=device)
+
+    async def _device(self, timeout: aiohttp.ClientTimeout) -> dict | None:
+        """The upstream's device and budget (`GET /device`); None when it does not say."""
+        try:
+            async with self.session.get(f"{self.route.upstream}/device", timeout=timeout) as resp:
+                raw = await resp.read()
+                return device_summary(orjson.loads(raw)) if resp.status == 200 else None
+        except (asyncio.TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError):
+            return None
 
 
 def _upstream_error(doc, raw: bytes) -> tuple[str, str]:

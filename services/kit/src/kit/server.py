@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import kserve
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from kserve import model_server
 from kserve.protocol.rest import server as rest_server
 
+from . import gpu
 from .cancellation import DisconnectWatchMiddleware
 from .errors import install_error_handlers, install_final_handlers
 from .limits import HeaderTimeoutProtocol, RequestLimitsMiddleware
@@ -20,15 +22,27 @@ from .v2rest import install_v2_infer_route
 logger = get_logger(__name__)
 
 
-def prepare_app(app=None, settings: ServiceSettings | None = None, dataplane=None):
+async def device_details() -> JSONResponse:
+    """`GET /device`: the start-up GPU check's decision (device, requested, budget, warnings)."""
+    found = gpu.current()
+    if found is None:
+        return JSONResponse({"device": None, "verdict": None, "warnings": [], "notes": ["no start-up check ran"]})
+    return JSONResponse(found)
+
+
+def prepare_app(app=None, settings: ServiceSettings | None = None, dataplane=None,
+                routers: Sequence[APIRouter] = ()):
     """Install on KServe's FastAPI app: error handlers, the v2 infer route (when `dataplane` is
-    given), and the middlewares (outermost first): request id, body size/time limits,
-    disconnect watch."""
+    given), `GET /device` (the start-up GPU check's decision), the service's own `routers`, and
+    the middlewares (outermost first): request id, body size/time limits, disconnect watch."""
     app = app or model_server.app
     if not getattr(app.state, "aip_prepared", False):
         install_error_handlers(app)
+        app.add_api_route("/device", device_details, methods=["GET"], tags=["health"])
         if dataplane is not None:
             install_v2_infer_route(app, dataplane)
+        for router in routers:
+            app.include_router(router)
         app.add_middleware(DisconnectWatchMiddleware)
         if settings is not None:
             app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_request_bytes,
@@ -56,8 +70,8 @@ def _rest_server_class(settings: ServiceSettings):
 
 def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None,
           routers: Sequence[APIRouter] = ()) -> None:
-    """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM; `routers` are extra
-    routes (e.g. a streaming one) included on KServe's app, behind the same middlewares."""
+    """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM; `routers` (the
+    service's own routes, e.g. a WebSocket) are included on KServe's app."""
     name = service_name or model.name
     model_server.RESTServer = _rest_server_class(settings)
     # gRPC messages are bounded like REST bodies (KServe reads these from its parsed args)
@@ -70,9 +84,7 @@ def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | No
     )
     # KServe configures its own logging in the constructor; ours replaces it.
     configure_logging(name, settings.log_level)
-    app = prepare_app(settings=settings, dataplane=server.dataplane)
-    for router in routers:
-        app.include_router(router)
+    prepare_app(settings=settings, dataplane=server.dataplane, routers=routers)
     export_gpu_budget(model.name, settings.max_memory_gb)
     logger.info(
         "serving model %s on http :%d grpc :%s (max request %.0f MB, header %.0f s, body %.0f s)",

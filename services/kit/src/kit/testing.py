@@ -13,6 +13,19 @@ import urllib.request
 from pathlib import Path
 
 
+RECORDED_GPU_PROBES = Path(__file__).parent / "gpu_probes"
+
+
+def gpu_probe_env(name: str) -> dict[str, str]:
+    """Environment that makes a service's GPU check replay a recorded probe (kit/gpu_probes/<name>.json):
+    rtx5060ti_torch_sm90, rtx5060ti_torch_cu128, rtx5060ti_ct2_cuda, rtx5060ti_ct2_without_cuda,
+    rtx5060ti_ct2_busy, cpu_only_audio, cpu_only_vlm."""
+    path = RECORDED_GPU_PROBES / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return {"AIP_GPU_PROBE_FILE": str(path)}
+
+
 def free_port() -> int:
     """A TCP port that is free on 127.0.0.1 right now."""
     with socket.socket() as sock:

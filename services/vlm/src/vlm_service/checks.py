@@ -23,6 +23,7 @@ class Txn:
     problem: str | None = None
     source: str = "layout"
     bbox: list[float] | None = None  # x0, top, x1, bottom in page units (PDF points or image pixels)
+    checked: bool = False  # its printed balance was compared with the balance before it
 
 
 @dataclass
@@ -72,10 +73,11 @@ def run_checks(txns: list[Txn], opening: Decimal | None, closing: Decimal | None
     pending = Decimal(0)  # sum of amounts since the last printed balance
     running_ok = True
     for t in txns:
-        t.balance_ok, t.problem = True, None
+        t.balance_ok, t.problem, t.checked = True, None, False
         pending += t.amount
         if t.balance is None:
             continue
+        t.checked = prev is not None
         if prev is not None and prev + pending != t.balance:
             t.balance_ok = False
             t.problem = (f"running balance: {prev} + {pending} = {prev + pending}, "

@@ -439,8 +439,17 @@ def txn_json(t: Txn) -> dict:
         "source": t.source,
         "confidence": confidence,
         "balance_ok": t.balance_ok,
+        "check": check_state(t),
         "problem": t.problem,
     }
+
+
+def check_state(t: Txn) -> str:
+    """`verified` (its printed balance follows from the one before), `failed` (it does not) or
+    `not_checkable` (no printed balance on the row, or none before it to start from)."""
+    if not t.balance_ok:
+        return "failed"
+    return "verified" if t.checked else "not_checkable"
 
 
 def mask_text(text: str, account: str | None) -> str:
@@ -455,6 +464,8 @@ def result_json(ex: Extraction, pages: int, vlm: dict, page_info: list[dict] | N
     for t in ex.txns:  # account numbers never leave unmasked
         t.description = mask_text(t.description, ex.account_number)
     reading = dict(ex.reading or {})
+    if ex.txns and any(p.get("code") == "opening_inferred" for p in ex.checks.problems):
+        ex.txns[0].checked = False  # the opening came from this row: its check proves nothing
     return {
         "statement": ex.statement,
         "transactions": [txn_json(t) for t in ex.txns],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import kserve
 
+from kit import gpu
 from kit.concurrency import BoundedExecutor
 from kit.logging import get_logger
 from kit.metrics import INFERENCE_ERRORS
@@ -38,8 +39,9 @@ class StatementModel(kserve.Model):
         if self.settings.model:
             from .vlm import VLM
 
+            device = self._checked_device()
             try:
-                vlm = VLM(self.settings.model, self.settings.max_memory_gb, self.settings.device,
+                vlm = VLM(self.settings.model, self.settings.max_memory_gb, device,
                           self.settings.max_new_tokens, self.settings.image_side).load()
             except Exception as exc:
                 logger.error("VLM_MODEL=%s could not be loaded (%s: %s); nothing is downloaded at run "
@@ -48,11 +50,21 @@ class StatementModel(kserve.Model):
                 raise
         else:
             logger.info("VLM_MODEL not set: extracting with the text layer, OCR and layout rules only")
+            gpu.record_without_gpu("VLM", self.settings.device, self.settings.max_memory_gb,
+                                   "VLM_MODEL not set: no model runs on a GPU")
         ocr.engine(self.settings.ocr_threads, self.settings.ocr_stretch)  # load the OCR models now, not on the first scan
         self.pipeline = Pipeline(self.settings, vlm)
         self.pipeline.limits.max_render_pixels = int(self.settings.max_render_megapixels * 1_000_000)
         self.ready = True
         return self.ready
+
+    def _checked_device(self) -> str:
+        """The VLM's torch device after the start-up GPU check (raises GPUCheckFailed)."""
+        requested = self.settings.device
+        checked = gpu.startup_check("VLM", requested, self.settings.max_memory_gb, frameworks=("torch",))
+        if checked.device == "cuda" and requested and requested.startswith("cuda"):
+            return requested  # keep an explicit index (cuda:1)
+        return checked.device
 
     async def predict(self, payload, headers=None, response_headers=None):
         try:

@@ -3,9 +3,13 @@ fallback, and `task: ask` on a page image."""
 
 from __future__ import annotations
 
+import base64
+import io
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+
+from PIL import Image
 
 from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
@@ -23,7 +27,8 @@ from .words import Page
 
 logger = get_logger(__name__)
 
-TASKS = ("extract", "ask")
+TASKS = ("extract", "ask", "render")
+RENDER_WIDTHS = (100, 2000)  # `task: render`: the page image's width in pixels, within these
 # a text layer that does not reconcile is OCR'd again when its figures (tokens with digits) read
 # this badly or worse (clean text layers of real and generated statements: 0.95-1.0; OCR layers of
 # scans confuse O/0, l/1 in their figures)
@@ -39,6 +44,7 @@ class Request:
     password: str | None = None
     locale: str | None = None
     date_order: str | None = None
+    width: int = 1200
 
 
 def _opt_str(options: dict, key: str, limit: int = 2000) -> str | None:
@@ -76,6 +82,14 @@ def parse_request(options: dict) -> Request:
         raise InvalidInput("option 'page' must be a page number", code="invalid_option") from None
     if req.page < 1:
         raise InvalidInput("option 'page' must be 1 or more", code="invalid_option")
+    width = options.get("width", req.width)
+    try:
+        req.width = int(width)
+    except (TypeError, ValueError):
+        raise InvalidInput("option 'width' must be a number of pixels", code="invalid_option") from None
+    if not RENDER_WIDTHS[0] <= req.width <= RENDER_WIDTHS[1]:
+        raise InvalidInput(f"option 'width' must be {RENDER_WIDTHS[0]} to {RENDER_WIDTHS[1]} pixels",
+                           code="invalid_option")
     if req.task == "ask" and not req.question:
         raise InvalidInput("task 'ask' needs a 'question'", code="missing_question")
     return req
@@ -105,6 +119,8 @@ class Pipeline:
         try:
             if req.task == "ask":
                 return self._ask(doc, req)
+            if req.task == "render":
+                return self._render(doc, req)
             return self._extract(doc, req, start)
         finally:
             doc.close()
@@ -237,6 +253,32 @@ class Pipeline:
     def _balance_before(ex: Extraction, page: int) -> Decimal | None:
         prev = [t for t in ex.txns if t.page < page and t.balance is not None]
         return prev[-1].balance if prev else ex.opening
+
+    # -- render --------------------------------------------------------------------------
+    def _render(self, doc: Document, req: Request) -> dict:
+        """One page as a PNG `width` pixels wide (never wider than the page at the OCR resolution),
+        for showing where each row was read; `page_width`/`page_height` are the page in the units
+        of the extract result's `bbox` (PDF points or image pixels), so `bbox * width / page_width`
+        are the image's pixels."""
+        if req.page > doc.page_count:
+            raise InvalidInput(f"page {req.page} does not exist (the document has {doc.page_count})",
+                               code="invalid_option")
+        page = doc.text_page(req.page - 1)
+        most = page.width * self.limits.ocr_dpi / 72 if doc.kind == "pdf" else page.width
+        width = max(1, min(req.width, round(most)))
+        with observe(self.name, "render"):
+            if doc.kind == "pdf":
+                image = doc.render(req.page - 1, dpi=max(1, round(width * 72 / page.width)))
+            else:
+                image = doc.render(req.page - 1)
+            if image.width != width:
+                image = image.resize((width, max(1, round(image.height * width / image.width))), Image.LANCZOS)
+            buf = io.BytesIO()
+            image.save(buf, format="PNG", optimize=False)
+        return {"task": "render", "page": req.page, "pages": doc.page_count, "media_type": "image/png",
+                "width": image.width, "height": image.height, "page_width": round(page.width, 1),
+                "page_height": round(page.height, 1), "units": "pt" if doc.kind == "pdf" else "px",
+                "image": {"b64": base64.b64encode(buf.getvalue()).decode("ascii")}}
 
     # -- ask -----------------------------------------------------------------------------
     def _ask(self, doc: Document, req: Request) -> dict:

@@ -31,6 +31,15 @@ export class Api {
     return this.json("/api/v1/health");
   }
 
+  /** A short-lived token that opens live transcription sessions for this key. */
+  liveToken(resource: string): Promise<{ token: string; url: string; expires_in: number }> {
+    return this.json("/api/v1/live-tokens", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ resource }),
+    });
+  }
+
   jobs(limit = 50): Promise<{ jobs: Job[] }> {
     return this.json(`/api/v1/jobs?limit=${limit}`);
   }
@@ -57,6 +66,13 @@ export class Api {
     for (const [k, v] of form.entries()) if (k !== "format") again.append(k, v);
     again.append("format", "csv");
     return this.download(path, { method: "POST", body: again });
+  }
+
+  /** A page of a finished statement job as a PNG, drawn by the gateway (cached there, this key's jobs only). */
+  statementPage(jobId: string, page: number, width = 1200): Promise<Blob> {
+    return this.download(`/api/v1/jobs/${encodeURIComponent(jobId)}/pages/${page}?width=${width}`, {
+      headers: { Accept: "image/png" },
+    });
   }
 
   postJson<T>(path: string, body: unknown): Promise<T> {

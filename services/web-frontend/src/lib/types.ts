@@ -89,7 +89,12 @@ export interface Statement {
   period_end: string | null;
   opening_balance: string | null;
   closing_balance: string | null;
+  /** "card": balances are what is owed, negative (docs/GATEWAY_API.md, sign rule). */
+  kind?: "bank" | "card" | string;
 }
+
+/** How a row's printed balance was checked (vlm-service `check`). */
+export type CheckState = "verified" | "not_checkable" | "failed";
 
 export interface Transaction {
   date: string;
@@ -101,7 +106,39 @@ export interface Transaction {
   row: number;
   confidence?: number;
   balance_ok: boolean;
+  check?: CheckState;
   problem: string | null;
+  /** [x0, top, x1, bottom] in the page's units (page_info: PDF points or image pixels), top-down. */
+  bbox?: [number, number, number, number] | number[] | null;
+  source?: "text" | "ocr" | "vlm" | string;
+}
+
+export interface StatementProblem {
+  page: number | null;
+  row: number | null;
+  code: string;
+  message: string;
+}
+
+export interface PageInfo {
+  page: number;
+  source: "text" | "ocr" | "vlm" | string;
+  why?: string;
+  width: number;
+  height: number;
+  units?: "pt" | "px" | string;
+}
+
+export interface Reading {
+  layout?: string;
+  columns?: string[];
+  date_order?: string;
+  date_order_from?: string;
+  year_from?: string;
+  signs?: string;
+  balance_sign?: string;
+  kind?: string;
+  [key: string]: unknown;
 }
 
 export interface StatementResult {
@@ -110,8 +147,12 @@ export interface StatementResult {
   checks: {
     running_balance_ok: boolean;
     totals_reconcile: boolean;
-    problems: { page: number; row: number; code: string; message: string }[];
+    reconciled?: boolean;
+    confidence?: number;
+    reading?: Reading;
+    problems: StatementProblem[];
   };
   pages: number;
-  vlm?: { configured: boolean; used: boolean };
+  page_info?: PageInfo[];
+  vlm?: { configured: boolean; used: boolean; message?: string };
 }

@@ -8,6 +8,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from kit.logging import request_id_var
 
 from ..deps import GW, Auth, render
 from ..errors import ApiError
@@ -55,6 +56,28 @@ async def get_job_result(
     if isinstance(job.result, str):
         return Response(job.result, media_type=job.result_media_type or "text/plain; charset=utf-8")
     return Response(orjson.dumps(job.result), media_type="application/json")
+
+
+@router.get("/{job_id}/pages/{page}", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the page as a PNG"},
+                       **error_responses(400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)})
+async def get_job_page(
+    gw: GW,
+    principal: Auth,
+    job_id: JobId,
+    page: Annotated[int, Path(ge=1, le=10_000, description="page number, from 1")],
+    width: Annotated[int, Query(ge=100, le=4000, description=(
+        "image width in pixels, rounded up to a multiple of 100 and capped at GATEWAY_PAGE_IMAGE_MAX_WIDTH; "
+        "never wider than the page at the service's OCR resolution"))] = 1200,
+) -> Response:
+    """A page of a succeeded statement job's document as a PNG, to draw each row's `bbox` on
+    (`bbox * image width / page_info.width`). Cached per page and width; 410 once the document
+    is no longer kept."""
+    job = await gw.jobs.get(job_id, principal.key_id)
+    width = gw.pages.snap(width, gw.settings.page_image_max_width)
+    png, hit = await gw.pages.image(job, page, width, request_id_var.get())
+    return Response(png, media_type="image/png", headers={
+        "Cache-Control": "private, max-age=3600", "X-Cache": "hit" if hit else "miss"})
 
 
 @router.get("/{job_id}/events", response_class=StreamingResponse,

@@ -1,0 +1,217 @@
+"""Live transcription: a streaming session over a bounded audio buffer, with local agreement.
+
+Each step re-transcribes the audio not yet confirmed (at most `max_buffer_s` seconds) with word
+timestamps. Words on which two consecutive hypotheses agree (their longest common prefix) are
+confirmed: they become `final` and never change (LocalAgreement-2, as in Macháček et al.,
+"Turning Whisper into Real-Time Transcription System", 2023). The rest of the newest
+hypothesis is the `partial` text, revised by the next step. Confirmed audio is cut off the
+buffer, so memory and the cost of a step stay bounded however long the session runs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kit.logging import get_logger
+
+from .audio import SAMPLE_RATE
+
+logger = get_logger(__name__)
+
+_PUNCT = re.compile(r"[^\w']+")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with absolute times (seconds since the session's first sample)."""
+
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+    @property
+    def key(self) -> str:
+        """The word as agreement compares it: lower case, no punctuation."""
+        return _PUNCT.sub("", self.text.lower())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": round(self.start, 2), "end": round(self.end, 2), "word": self.text,
+                "probability": round(self.probability, 4)}
+
+
+class LocalAgreement:
+    """Confirms what two consecutive hypotheses agree on; confirmed words are never revised."""
+
+    def __init__(self, max_overlap: int = 5):
+        self.committed: list[Word] = []
+        self.pending: list[Word] = []  # the newest hypothesis's unconfirmed words
+        self.max_overlap = max_overlap
+
+    @property
+    def last_end(self) -> float:
+        return self.committed[-1].end if self.committed else 0.0
+
+    def _new_part(self, words: list[Word]) -> list[Word]:
+        """The words of a hypothesis after the confirmed ones (by time, then by an n-gram overlap
+        with the confirmed tail, which a re-transcribed buffer edge often repeats)."""
+        new = [w for w in words if w.key and w.start > self.last_end - 0.1]
+        if new and self.committed and abs(new[0].start - self.last_end) < 1.0:
+            for n in range(min(self.max_overlap, len(new), len(self.committed)), 0, -1):
+                if [w.key for w in self.committed[-n:]] == [w.key for w in new[:n]]:
+                    return new[n:]
+        return new
+
+    def insert(self, words: list[Word]) -> list[Word]:
+        """Take a new hypothesis; return the words it confirms (the common prefix with the last)."""
+        if not words:  # nothing heard is no evidence against what was heard before
+            return []
+        new = self._new_part(words)
+        confirmed: list[Word] = []
+        for old, cur in zip(self.pending, new):
+            if old.key != cur.key:
+                break
+            confirmed.append(cur)
+        self.pending = new[len(confirmed):]
+        self.committed.extend(confirmed)
+        return confirmed
+
+    def flush(self) -> list[Word]:
+        """End of stream: the newest hypothesis's unconfirmed words become final as they are."""
+        rest, self.pending = self.pending, []
+        self.committed.extend(rest)
+        return rest
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How a session transcribes (from the start message and the service settings)."""
+
+    language: str | None = None
+    step_s: float = 1.0  # new audio that triggers a step
+    max_buffer_s: float = 20.0  # unconfirmed audio kept at most (whisper sees 30 s windows)
+    trim_s: float = 8.0  # a buffer longer than this is cut at the last confirmed word
+    prompt_chars: int = 200  # confirmed text given to whisper as the prompt
+    beam_size: int = 1
+    vad_filter: bool = True
+
+
+class LiveSession:
+    """Audio in (16 kHz float32), `partial` and `final` events out. `append` may be called from
+    any thread; `step` runs in one worker thread at a time (it calls the model)."""
+
+    def __init__(self, whisper, options: LiveOptions):
+        self.whisper = whisper
+        self.options = options
+        self.agreement = LocalAgreement()
+        self._lock = threading.Lock()
+        self._buffer = np.zeros(0, np.float32)
+        self._incoming: list[np.ndarray] = []
+        self._offset = 0.0  # session time of the buffer's first sample
+        self.received = 0  # samples received in all
+        self._stepped_at = 0  # `received` at the last step
+        self._segment_id = 0
+        self._last_partial: tuple[str, float, float] | None = None
+
+    # --- input -----------------------------------------------------------------------------
+    def append(self, samples: np.ndarray) -> None:
+        if samples.size:
+            with self._lock:
+                self._incoming.append(samples.astype(np.float32, copy=False))
+                self.received += samples.size
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio received."""
+        return self.received / SAMPLE_RATE
+
+    @property
+    def buffer_s(self) -> float:
+        return self._buffer.size / SAMPLE_RATE
+
+    def due(self) -> bool:
+        """Enough new audio has arrived for a step."""
+        return (self.received - self._stepped_at) / SAMPLE_RATE >= self.options.step_s
+
+    # --- model -----------------------------------------------------------------------------
+    def _hypothesis(self) -> list[Word]:
+        opts = self.options
+        prompt = " ".join(w.text for w in self.agreement.committed)[-opts.prompt_chars:] or None
+        segments, _info = self.whisper.transcribe(
+            self._buffer, language=opts.language, beam_size=opts.beam_size, temperature=0.0,
+            word_timestamps=True, vad_filter=opts.vad_filter, condition_on_previous_text=False,
+            initial_prompt=prompt,
+        )
+        words = []
+        for seg in segments:
+            if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1.0:  # whisper's own silence rule
+                continue
+            for w in seg.words or []:
+                text = w.word.strip()
+                if text:
+                    words.append(Word(w.start + self._offset, w.end + self._offset, text, w.probability))
+        return words
+
+    def step(self, final: bool = False) -> list[dict[str, Any]]:
+        """Transcribe the buffer once; return the events to send (final first, then partial)."""
+        with self._lock:
+            if self._incoming:
+                self._buffer = np.concatenate([self._buffer, *self._incoming])
+                self._incoming = []
+            self._stepped_at = self.received
+        events: list[dict[str, Any]] = []
+        words = self._hypothesis() if self._buffer.size >= SAMPLE_RATE // 10 else []
+        confirmed = self.agreement.insert(words)
+        silent = not words and self.buffer_s > 2 * self.options.step_s + 1.0
+        if final or silent or self.buffer_s > self.options.max_buffer_s:
+            # the end, a pause, or no agreement for too long: the newest hypothesis stands
+            confirmed += self.agreement.flush()
+        if confirmed:
+            events.append(self._final(confirmed))
+        events.extend(self._partial(final))
+        self._trim(bool(words))
+        return events
+
+    def _final(self, words: list[Word]) -> dict[str, Any]:
+        seg = {"id": self._segment_id, "start": round(words[0].start, 2), "end": round(words[-1].end, 2),
+               "text": " ".join(w.text for w in words), "words": [w.as_dict() for w in words]}
+        self._segment_id += 1
+        return {"type": "final", "segment": seg}
+
+    def _partial(self, final: bool) -> list[dict[str, Any]]:
+        pending = self.agreement.pending
+        if pending:
+            current = (" ".join(w.text for w in pending), round(pending[0].start, 2), round(pending[-1].end, 2))
+        else:
+            end = round(self.agreement.last_end, 2)
+            current = ("", end, end)
+        if final or current == self._last_partial or (self._last_partial is None and not pending):
+            return []
+        self._last_partial = current
+        return [{"type": "partial", "text": current[0], "start": current[1], "end": current[2]}]
+
+    def _cut(self, at: float) -> None:
+        """Drop buffered audio before session time `at`."""
+        drop = int((at - self._offset) * SAMPLE_RATE)
+        if drop > 0:
+            self._buffer = self._buffer[drop:]
+            self._offset += drop / SAMPLE_RATE
+
+    def _trim(self, heard_words: bool) -> None:
+        opts = self.options
+        committed = self.agreement.committed
+        sentence_done = bool(committed) and committed[-1].text.endswith((".", "?", "!"))
+        if (sentence_done or self.buffer_s > opts.trim_s) and self.agreement.last_end > self._offset:
+            # cut at a confirmed sentence end (a pause: a clean cut), or at the last confirmed
+            # word once the buffer is long; whisper then hears the confirmed text as its prompt
+            self._cut(self.agreement.last_end)
+        if not heard_words and self.buffer_s > 2 * opts.step_s + 1.0:
+            # nothing said (silence, noise): keep only the tail a word may be starting in
+            self._cut(self._offset + self.buffer_s - opts.step_s - 1.0)
+        if self.buffer_s > opts.max_buffer_s:  # words heard but none ended: bounded all the same
+            self._cut(self._offset + self.buffer_s - opts.max_buffer_s)
