@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from kit import gpu
 from kit.logging import get_logger
 
 logger = get_logger(__name__)
@@ -32,10 +31,6 @@ def set_torch_threads(configured: int, concurrency: int) -> int:
     threads = configured or max(1, usable_cpus() // max(1, concurrency))
     torch.set_num_threads(threads)
     return threads
-
-
-def resolve_device(device: str) -> str:
-    return ("cuda" if gpu.cuda_available() else "cpu") if device == "auto" else device
 
 
 def packaged_minilm() -> str:

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Iterator
 
+from kit import gpu
 from kit.cancellation import raise_if_cancelled
 from kit.errors import InvalidInput, PayloadTooLarge
 from kit.logging import get_logger
@@ -14,7 +15,7 @@ from kit.payload import decode_b64
 
 from . import answers
 from .chunking import chunk_pages
-from .encoders import Embedder, Reranker, resolve_device, resolve_model_dir, set_torch_threads
+from .encoders import Embedder, Reranker, resolve_model_dir, set_torch_threads
 from .errors import DocumentNotFound
 from .extract import extract
 from .retrieval import Retriever
@@ -37,7 +38,11 @@ def public(doc: dict) -> dict:
 class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
-        device = resolve_device(settings.device)
+        # the platform's start-up GPU check (kit.gpu): auto picks cuda only where torch can use it,
+        # an explicit cuda that cannot be served raises GPUCheckFailed (exit 78 in __main__)
+        device = gpu.startup_check("DOCQA", settings.device, settings.max_memory_gb, frameworks=("torch",)).device
+        if device == "cuda":
+            gpu.apply_memory_cap(settings.max_memory_gb)
         threads = set_torch_threads(settings.torch_threads, settings.max_concurrency)
         logger.info("torch: %d CPU threads per operation, %d operations at once", threads, settings.max_concurrency)
         self.embedder = Embedder(resolve_model_dir(settings.embed_model, "DOCQA_EMBED_MODEL"), device)
