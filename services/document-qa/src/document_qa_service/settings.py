@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
@@ -51,3 +51,9 @@ class Settings(ServiceSettings):
     max_new_tokens: int = Field(200, ge=1, le=2048, description="generative answers: most new tokens")
     max_concurrency: int = Field(2, ge=1, description="ingests and questions running at once")
     max_instances: int = Field(1, ge=1, description="instances per request (one operation each)")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: str) -> str:
+        """An empty DOCQA_DATA_DIR (as in .env.example) means the default."""
+        return value or default_data_dir()
