@@ -209,7 +209,9 @@ def _languages(path: Path, family: str, tokenizer) -> tuple[list[str], list[str]
     return codes, codes
 
 
-def _input_limit(path: Path, configured: int) -> int:
+def _input_limit(path: Path, configured: int, tokenizer=None) -> int:
+    """The setting, else the model's positions (sidecar or config.json), else the tokenizer's
+    `model_max_length` (a CTranslate2 directory converted by hand), at most INPUT_TOKEN_CAP."""
     if configured:
         return configured
     for name in (SIDECAR, "config.json"):
@@ -219,6 +221,9 @@ def _input_limit(path: Path, configured: int) -> int:
             limit = doc.get("max_input_tokens") or doc.get("max_position_embeddings") or doc.get("n_positions")
             if limit:
                 return min(int(limit), INPUT_TOKEN_CAP)
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and 0 < limit < 1_000_000:
+        return min(limit, INPUT_TOKEN_CAP)
     return INPUT_TOKEN_CAP
 
 
@@ -268,7 +273,7 @@ def load_engine(path_str: str, backend: str, device: str, compute_type: str, thr
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     sources, targets = _languages(path, family, tokenizer)
     common = dict(path=str(path), family=family, backend=backend, tokenizer=tokenizer, sources=sources,
-                  targets=targets, max_input_tokens=_input_limit(path, max_input_tokens), beam_size=beam_size)
+                  targets=targets, max_input_tokens=_input_limit(path, max_input_tokens, tokenizer), beam_size=beam_size)
     device = resolve_device(device)
     if backend == "ctranslate2":
         import ctranslate2

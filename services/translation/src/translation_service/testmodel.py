@@ -55,7 +55,7 @@ def build_tiny_marian(out_dir: str | Path, source: str = "en", target: str = "de
     vocab["<pad>"] = len(vocab)
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
     tok = MarianTokenizer(str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"),
-                          source_lang=source, target_lang=target)
+                          source_lang=source, target_lang=target, model_max_length=128)
     tok.save_pretrained(str(out))
     torch.manual_seed(seed)
     pad = vocab["<pad>"]
