@@ -20,7 +20,7 @@ from pysbd.languages import LANGUAGE_CODES
 _PREFIX = re.compile(r"^(\s*(?:(?:[-*+•·▪–]|\d{1,3}[.)]|[a-zA-Z][.)]|#{1,6}|>+)\s+)*)")
 _TRAILING = re.compile(r"\s*$")
 _CLAUSE = re.compile(r"(?<=[,;:])\s+")
-_WORDLIKE = re.compile(r"\w", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
 @dataclass
@@ -48,8 +48,9 @@ def split_lines(text: str) -> list[tuple[Line, str]]:
 
 
 def translatable(text: str) -> bool:
-    """Whether there is anything a model should see (letters or digits, not only punctuation)."""
-    return bool(_WORDLIKE.search(text))
+    """Whether there is anything a model should see: a letter (numbers, amounts, dates and
+    punctuation alone stay as they are)."""
+    return bool(_LETTER.search(text))
 
 
 @lru_cache(maxsize=32)
