@@ -36,13 +36,16 @@ class TranslationModel(kserve.Model):
         self.translator: Translator | None = None
         self.message: str | None = None
         self._tried = False
+        # KServe registers (serves) only models whose `ready` is set, so it always is; readiness
+        # as probes and /v2/models/translation/ready see it is `healthy()`: a model is loaded
+        self.ready = True
         self.executor = BoundedExecutor(settings.max_concurrency, settings.max_queue, name="translate")
 
     def load(self) -> bool:
         """Load the configured models; none configured (or a bad path) leaves the model not ready
         with a message, never a crash. KServe calls this again before each request while not ready."""
         if self._tried:
-            return self.ready
+            return self.translator is not None
         self._tried = True
         s = self.settings
         try:
@@ -60,13 +63,15 @@ class TranslationModel(kserve.Model):
             return False
         self.translator = Translator(engines, s.max_batch_size, s.max_batch_tokens)
         self.message = None
-        self.ready = True
         logger.info("model ready: %d language pairs", len(self.translator.by_pair))
         return True
 
+    async def healthy(self) -> bool:
+        return self.translator is not None
+
     def status(self) -> dict[str, Any]:
         """Readiness details and the languages (GET /v1/models/translation/languages)."""
-        doc: dict[str, Any] = {"model": self.name, "ready": bool(self.ready), "message": self.message}
+        doc: dict[str, Any] = {"model": self.name, "ready": self.translator is not None, "message": self.message}
         if self.translator is not None:
             doc.update(self.translator.languages())
             doc["auto_detect"] = True

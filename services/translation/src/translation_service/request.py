@@ -8,7 +8,7 @@ from typing import Any
 from kserve import InferRequest
 
 from kit.errors import InvalidInput, PayloadTooLarge
-from kit.payload import binary_inputs, decode_b64
+from kit.payload import _params, _tensor_elements, binary_inputs, decode_b64
 
 from .glossary import parse_glossary
 
@@ -55,19 +55,25 @@ def parse_items(payload: dict | InferRequest, max_items: int, max_chars: int) ->
     """v1 `{"instances": [{"text" | "document": {"b64"}, "source", "target", "glossary"?, "filename"?}]}`,
     or v2 with a BYTES input `text` (UTF-8) or `document` and the options as parameters."""
     if isinstance(payload, InferRequest):
-        names = {t.name for t in payload.inputs}
-        field_name = "document" if "document" in names else "text"
-        items = binary_inputs(payload, field_name, max_items)
+        text_input = next((t for t in payload.inputs if t.name == "text" and t.datatype == "BYTES"), None)
+        if text_input is None:  # a document: BYTES input `document`, base64 in JSON or raw bytes
+            return [_item(it.options, None, it.data, max_chars)
+                    for it in binary_inputs(payload, "document", max_items)]
+        options = {**_params(payload.parameters), **_params(text_input.parameters)}
+        elements = _tensor_elements(text_input)
+        if not elements:
+            raise InvalidInput("input 'text' has no data", code="empty_input")
+        if len(elements) > max_items:
+            raise PayloadTooLarge(f"the request has {len(elements)} items; the limit is {max_items} per request",
+                                  code="too_many_instances")
         out = []
-        for it in items:
-            if field_name == "text":
+        for elem in elements:  # JSON: the text itself; binary extension / gRPC: UTF-8 bytes
+            if isinstance(elem, (bytes, bytearray, memoryview)):
                 try:
-                    text = it.data.decode("utf-8")
+                    elem = bytes(elem).decode("utf-8")
                 except UnicodeDecodeError:
                     raise InvalidInput("input 'text' is not UTF-8", code="invalid_encoding") from None
-                out.append(_item(it.options, text, None, max_chars))
-            else:
-                out.append(_item(it.options, None, it.data, max_chars))
+            out.append(_item(options, elem, None, max_chars))
         return out
     if not isinstance(payload, dict):
         raise InvalidInput("request body must be a JSON object", code="invalid_input")
