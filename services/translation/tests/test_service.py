@@ -95,6 +95,22 @@ def test_v2_text_input(server):
     assert result["source"] == "en" and result["text"].strip()
 
 
+def test_v2_json_instances_and_glossary_as_json_text(server):
+    """The gateway's generic v2 routes send v1 instances as JSON text; v2 parameters carry a
+    glossary as JSON text."""
+    import json
+
+    inst = {"text": "ACME Pay sends it.", "source": "en", "target": "de", "glossary": ["ACME Pay"]}
+    body = {"inputs": [{"name": "json", "shape": [1], "datatype": "BYTES", "data": [json.dumps(inst)]}]}
+    r = httpx.post(f"{server.url}/v2/models/translation/infer", json=body, timeout=60)
+    assert r.status_code == 200, r.text
+    assert "ACME Pay" in json.loads(r.json()["outputs"][0]["data"][0])["text"]
+    body = {"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["ACME Pay sends it."]}],
+            "parameters": {"source": "en", "target": "de", "glossary": json.dumps({"ACME Pay": "ACME Pay"})}}
+    r = httpx.post(f"{server.url}/v2/models/translation/infer", json=body, timeout=60)
+    assert r.status_code == 200 and "ACME Pay" in json.loads(r.json()["outputs"][0]["data"][0])["text"]
+
+
 @pytest.mark.parametrize("instance, status, code", [
     ({"text": "Hello there.", "source": "en", "target": "fr"}, 400, "unsupported_pair"),
     ({"text": "Hello there.", "source": "de", "target": "en"}, 400, "unsupported_pair"),

@@ -8,6 +8,7 @@ translated, whatever the model does.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -21,8 +22,13 @@ _FOUND = re.compile(r"ZQ\s?(\d+)\s?ZQ")
 
 def parse_glossary(value) -> dict[str, str]:
     """`{"term": "rendering"}` or `["term", ...]` (kept as is) -> {term: rendering}."""
-    if value is None:
+    if value is None or value == "":
         return {}
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):  # v2 parameters carry it as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
     if isinstance(value, list):
         value = {term: term for term in value}
     if not isinstance(value, dict):

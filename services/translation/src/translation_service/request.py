@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,16 @@ def parse_items(payload: dict | InferRequest, max_items: int, max_chars: int) ->
     """v1 `{"instances": [{"text" | "document": {"b64"}, "source", "target", "glossary"?, "filename"?}]}`,
     or v2 with a BYTES input `text` (UTF-8) or `document` and the options as parameters."""
     if isinstance(payload, InferRequest):
+        json_input = next((t for t in payload.inputs if t.name == "json" and t.datatype == "BYTES"), None)
+        if json_input is not None:  # a generic gateway route over v2: each element is one v1 instance
+            instances = []
+            for elem in _tensor_elements(json_input):
+                try:
+                    instances.append(json.loads(bytes(elem) if isinstance(elem, (bytearray, memoryview)) else elem))
+                except (ValueError, TypeError):
+                    raise InvalidInput("input 'json' must hold JSON objects", code="invalid_input") from None
+            return parse_items({"instances": instances, "parameters": _params(payload.parameters)},
+                               max_items, max_chars)
         text_input = next((t for t in payload.inputs if t.name == "text" and t.datatype == "BYTES"), None)
         if text_input is None:  # a document: BYTES input `document`, base64 in JSON or raw bytes
             return [_item(it.options, None, it.data, max_chars)
