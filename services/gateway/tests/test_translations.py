@@ -57,7 +57,10 @@ def _routes(upstreams, url: str, name: str = "translation", resource: str = "tra
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory, sqlite_url, upstreams, services):
-    g = GatewayProcess(tmp_path_factory.mktemp("gw"), sqlite_url, _routes(upstreams, services["real"].url))
+    table = _routes(upstreams, services["real"].url)
+    table["routes"].append({"name": "translation-legal", "kind": "translation", "resource": "legal-translations",
+                            "upstream": services["real"].url, "model": "translation", "scopes": ["legal"]})
+    g = GatewayProcess(tmp_path_factory.mktemp("gw"), sqlite_url, table)
     with g:
         yield g
 
@@ -200,6 +203,21 @@ def test_bad_requests_are_4xx_and_everything_stays_up(gw, kwargs, status, code):
         assert r.json()["error"]["code"] == code
         ok = c.post("/api/v1/translations", json={"text": "The bank sends it.", "source": "en", "target": "de"})
         assert ok.status_code == 200
+
+
+def test_a_second_translation_route_has_the_same_api(gw):
+    """Routes of kind translation on other resources: languages, JSON, documents and job files."""
+    with gw.client() as c:
+        langs = c.get("/api/v1/legal-translations/languages")
+        assert langs.status_code == 200 and langs.json()["pairs"] == [["en", "de"]]
+        r = c.post("/api/v1/legal-translations", json={"text": "The bank.\n- Item.", "source": "en", "target": "de"})
+        assert r.status_code == 200 and r.json()["text"].split("\n")[1].startswith("- ")
+        assert c.post("/api/v1/legal-translations", json={"text": "Hi", "target": "de", "x": 1}).status_code == 422
+        d = c.post("/api/v1/legal-translations", files={"file": ("a.txt", b"The bank sends it.\n\nTwo.")},
+                   data={"source": "en", "target": "de"})
+        assert d.status_code == 200 and 'filename="a.de.txt"' in d.headers["content-disposition"]
+        assert d.text.count("\n") == 2
+        assert c.get("/api/v1/statements/languages").status_code == 404  # not a translation route
 
 
 def test_scope(gw):

@@ -1,6 +1,7 @@
 """`POST /api/v1/translations` (text as JSON, or a document upload -> translated file) and
 `GET /api/v1/translations/languages`; `GET /api/v1/translations/jobs/{id}/file` downloads the
-file a document job translated."""
+file a document job translated. Every route of kind `translation` gets the same at
+`/api/v1/<resource>` (the generic router hands its POSTs to `handle`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..schemas import JobAccepted, error_responses
 from ..translation_schemas import (TranslationDocumentForm, TranslationLanguages, TranslationRequest,
                                    TranslationResult)
 
-router = APIRouter(prefix="/api/v1/translations", tags=["translations"])
+router = APIRouter(tags=["translations"])
 
 RESOURCE = "translations"
 KINDS = ("translation",)
@@ -65,15 +66,19 @@ def _async_flag(request: Request) -> bool:
     return wants_async(request, flag in ("true", "1", "yes", "on"))
 
 
-@router.post("", openapi_extra=_OPENAPI,
+@router.post("/api/v1/translations", openapi_extra=_OPENAPI,
              responses={200: {"model": TranslationResult, "content": {
                  "application/octet-stream": _DOC_RESPONSE["content"]["application/octet-stream"]}},
                         202: {"model": JobAccepted},
                         **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
 async def create_translation(request: Request, gw: GW):
     """Translate a text (`application/json`) or a document (`multipart/form-data` with `file`)."""
+    return await handle(request, gw, route_for(gw, RESOURCE, KINDS))
+
+
+async def handle(request: Request, gw, route) -> Response:
+    """A translation route's POST: JSON text, or a multipart document; now or as a job."""
     principal = principal_of(request)
-    route = route_for(gw, RESOURCE, KINDS)
     run_async = _async_flag(request)
     ctype = request.headers.get("content-type", "").lower()
     if ctype.startswith("multipart/form-data"):
@@ -127,21 +132,27 @@ async def _document(request: Request, gw, principal, route, run_async: bool) -> 
                              "X-Translation-Target": str(output.content.get("target", ""))})
 
 
-@router.get("/languages", response_model=TranslationLanguages,
+Resource = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+@router.get("/api/v1/{resource}/languages", response_model=TranslationLanguages,
             responses=error_responses(401, 403, 404, 429, 502, 503, 504))
-async def get_languages(request: Request, gw: GW, principal: Auth) -> dict:
-    """The languages and pairs the translation service serves, and whether it is ready
+async def get_languages(request: Request, gw: GW, principal: Auth, resource: Resource) -> dict:
+    """The languages and pairs a translation route's service serves, and whether it is ready
     (`ready: false` with `message` saying how to configure a model)."""
-    route = route_for(gw, RESOURCE, KINDS)
+    route = route_for(gw, resource, KINDS)
     require_scope(principal, route)
     return await translations.languages(gw, route, request_id_var.get())
 
 
-@router.get("/jobs/{job_id}/file", responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 429, 502)})
-async def get_job_file(gw: GW, principal: Auth, job_id: Annotated[str, Path(min_length=1, max_length=64)]):
-    """The translated file of a finished document translation job."""
+@router.get("/api/v1/{resource}/jobs/{job_id}/file",
+            responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 429, 502)})
+async def get_job_file(gw: GW, principal: Auth, resource: Resource,
+                       job_id: Annotated[str, Path(min_length=1, max_length=64)]):
+    """The translated file of a finished document translation job of this route."""
+    route = route_for(gw, resource, KINDS)
     job = await gw.jobs.get(job_id, principal.key_id)
-    if (job.request or {}).get("op") != "translation_document":
+    if (job.request or {}).get("op") != "translation_document" or job.route != route.name:
         raise ApiError(404, "this job did not translate a document", code="not_a_document_job")
     if job.state == "failed":
         raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
