@@ -12,6 +12,7 @@ from typing import Any
 
 import kserve
 
+from kit import gpu
 from kit.concurrency import BoundedExecutor
 from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
@@ -55,6 +56,8 @@ class TranslationModel(kserve.Model):
                 logger.warning("NOT CONFIGURED: %s", NOT_CONFIGURED)
                 return False
             threads = cpu_threads(s.cpu_threads)
+            # PyTorch honours the budget; CTranslate2 has no cap: size its model to the budget
+            gpu.apply_memory_cap(s.max_memory_gb)
             engines = [load_engine(d, s.backend, s.device, s.compute_type, threads, s.beam_size, s.max_input_tokens,
                                    s.ct2_dir) for d in dirs]
         except (ModelConfigError, OSError, ValueError) as exc:
