@@ -352,3 +352,27 @@ def test_monitors_only_where_the_prometheus_operator_is(helm):
     assert {name(o) for o in of_kind(with_crds, "ServiceMonitor")} == {"ai-platform-gateway"}
     assert {name(o) for o in of_kind(with_crds, "PodMonitor")} == {"vlm", "audio"}
     assert not of_kind(without, "ServiceMonitor", "PodMonitor")
+
+
+def test_replicas_share_rate_limits_through_the_charts_redis(helm):
+    """cloud: several gateway replicas count one rate limit in the release's Redis, which only
+    the gateway's pods reach and which the gateway's own selectors never match."""
+    objs = helm.template("gateway", values=[CHARTS / "gateway/ci/cloud-values.yaml"])
+    deploys = {name(o): o for o in of_kind(objs, "Deployment")}
+    redis = next(o for n, o in deploys.items() if n.endswith("-redis"))
+    gateway = next(o for n, o in deploys.items() if not n.endswith("-redis"))
+    env = container_env(gateway["spec"]["template"]["spec"]["containers"][0])
+    svc = next(s for s in of_kind(objs, "Service") if name(s).endswith("-redis"))
+    assert env["GATEWAY_RATE_LIMIT_STORAGE"]["value"] == f"redis://{name(svc)}:6379/0"
+    gw_selector = gateway["spec"]["selector"]["matchLabels"]
+    redis_labels = redis["spec"]["template"]["metadata"]["labels"]
+    assert not gw_selector.items() <= redis_labels.items(), "the gateway's selector matches the Redis pods"
+    policy = next(p for p in of_kind(objs, "NetworkPolicy") if name(p).endswith("-redis"))
+    assert policy["spec"]["ingress"][0]["from"] == [{"podSelector": {"matchLabels": gw_selector}}]
+    # an external Redis by Secret reference only; a single replica in memory needs none
+    ext = helm.template("gateway", sets={"redis.existingSecret": "my-redis"})
+    ext_env = container_env(of_kind(ext, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0])
+    assert ext_env["GATEWAY_RATE_LIMIT_STORAGE"]["valueFrom"]["secretKeyRef"] == {"name": "my-redis", "key": "redis-url"}
+    assert not any(name(o).endswith("-redis") for o in ext)
+    plain = helm.template("gateway")
+    assert "GATEWAY_RATE_LIMIT_STORAGE" not in container_env(of_kind(plain, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0])

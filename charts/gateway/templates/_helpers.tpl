@@ -35,6 +35,21 @@ app.kubernetes.io/name: {{ include "gateway.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* The rate-limit Redis: its own name label, so the gateway's selectors never match it. */}}
+{{- define "gateway.redisSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "gateway.name" . }}-redis
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "gateway.redisLabels" -}}
+helm.sh/chart: {{ include "gateway.chart" . }}
+{{ include "gateway.redisSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.redis.image.tag | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ai-platform
+app.kubernetes.io/component: gateway-redis
+{{- end }}
+
 {{- define "gateway.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "gateway.fullname" .) .Values.serviceAccount.name }}

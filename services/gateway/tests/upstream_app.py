@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom"}
+STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {}}
 
 
 def transcription(instance: dict, data: bytes) -> dict:
@@ -77,6 +77,8 @@ async def predict(request: Request) -> Response:
     except (ValueError, KeyError, IndexError, TypeError):
         return JSONResponse({"error": "invalid v1 payload", "code": "invalid_input"}, status_code=400)
     STATE["calls"] += 1
+    if isinstance(instance, dict) and "tag" in instance:  # executions per tag (exactly-once tests)
+        STATE["tags"][str(instance["tag"])] = STATE["tags"].get(str(instance["tag"]), 0) + 1
     delay = float(instance.get("delay", 0) if isinstance(instance, dict) else 0) or STATE["delay"]
     if delay:
         await asyncio.sleep(delay)
@@ -139,7 +141,7 @@ async def control(request: Request) -> Response:
 
 
 async def last(request: Request) -> Response:
-    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"]})
+    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"], "tags": STATE["tags"]})
 
 
 async def ok(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""API keys (stored only as SHA-256 hashes, compared in constant time) and per-key rate limits."""
+"""API keys (stored only as SHA-256 hashes, compared in constant time)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from .db import ApiKey, utcnow
 from .errors import ApiError
-from .metrics import RATE_LIMITED
 
 log = logging.getLogger("gateway.auth")
 
@@ -130,39 +129,6 @@ class KeyStore:
             if principal is not None or len(self._cache) < self.MAX_ENTRIES:
                 self._cache[key_hash] = (principal, time.monotonic(), key_hash)
         return principal
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float = field(default_factory=time.monotonic)
-
-
-class RateLimiter:
-    """Token bucket per key: `per_minute` sustained, `burst` at once."""
-
-    def __init__(self, per_minute: int, burst: int | None):
-        self.per_minute = per_minute
-        self.burst = burst
-        self._buckets: dict[str, _Bucket] = {}
-
-    def check(self, principal: Principal) -> None:
-        per_minute = principal.rate_limit_per_minute or self.per_minute
-        rate = per_minute / 60.0
-        capacity = float(self.burst or max(1, per_minute // 2))
-        now = time.monotonic()
-        b = self._buckets.get(principal.key_id)
-        if b is None:
-            b = self._buckets[principal.key_id] = _Bucket(tokens=capacity, updated=now)
-        b.tokens = min(capacity, b.tokens + (now - b.updated) * rate)
-        b.updated = now
-        if b.tokens >= 1.0:
-            b.tokens -= 1.0
-            return
-        RATE_LIMITED.inc()
-        retry = (1.0 - b.tokens) / rate
-        raise ApiError(429, f"rate limit of {per_minute} requests per minute exceeded",
-                       code="rate_limited", retry_after=retry)
 
 
 def extract_key(authorization: str | None, x_api_key: str | None) -> str | None:

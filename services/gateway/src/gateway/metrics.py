@@ -36,6 +36,8 @@ ROUTE_JOBS_RUNNING = Gauge(
     ["route"],
 )
 RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused by the rate limit")
+RATE_LIMIT_ERRORS = Counter("gateway_rate_limit_errors_total",
+                            "Requests let through because the rate limit storage failed")
 ROUTE_TABLE_VERSION = Gauge("gateway_route_table_version", "Increments each time the route table is loaded")
 
 

@@ -81,7 +81,7 @@ class AuthMiddleware:
         if principal is None:
             raise ApiError(401, "the API key is not valid or was revoked", code="invalid_api_key",
                            headers={"WWW-Authenticate": "Bearer"})
-        gw.limiter.check(principal)
+        await gw.limiter.check(principal)
         if scope["method"] == "POST":
             route = gw.routes.for_path(scope["path"])
             if route is not None and not any(principal.allows(s) for s in route.scopes):

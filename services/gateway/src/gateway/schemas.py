@@ -58,10 +58,16 @@ class UpstreamHealth(BaseModel):
     error: str | None = None
 
 
+class RateLimitHealth(BaseModel):
+    storage: str = Field(description="memory or redis")
+    error: str | None = Field(None, description="the last storage failure; requests are let through meanwhile")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     upstreams: list[UpstreamHealth]
     routes_error: str | None = None
+    rate_limit: RateLimitHealth | None = None
 
 
 class ServiceOut(BaseModel):

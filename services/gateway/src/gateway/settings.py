@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     api_keys: str = Field("", description="seed keys `key[:scope,scope];key2` (no scopes = all)")
     auth_cache_s: float = Field(5.0, ge=0, description="how long a looked-up key is trusted")
     rate_limit_per_minute: int = Field(600, ge=1, description="requests per key per minute")
-    rate_limit_burst: int | None = Field(None, ge=1, description="bucket size; default = per minute / 2")
+    rate_limit_burst: int | None = Field(None, ge=1, description="requests at once; default = per minute / 2")
+    rate_limit_storage: str = Field("memory://", pattern=r"^(async\+)?(memory|redis|rediss|redis\+sentinel)://",
+                                    description="memory:// (one process) or redis://host:6379/0 (shared by replicas)")
 
     # routes and upstreams
     routes_file: Path | None = Field(None, description="JSON route table, reloaded when it changes")

@@ -8,10 +8,11 @@ import time
 
 from anyio import to_thread
 
-from .auth import KeyStore, RateLimiter, seed_keys
+from .auth import KeyStore, seed_keys
 from .db import make_engine, make_sessionmaker, migrate, ping, private_dir
 from .jobs import JobManager
 from .metrics import ROUTE_TABLE_VERSION
+from .ratelimit import RateLimiter
 from .routetable import RouteTable
 from .settings import Settings
 from .upstream import UpstreamPool
@@ -32,7 +33,8 @@ class Gateway:
         self.upstreams = UpstreamPool(settings.breaker_failures, settings.breaker_reset_s,
                                       settings.connect_timeout_s, settings.max_queue)
         self.keys = KeyStore(self.Session, settings.auth_cache_s)
-        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst,
+                                   settings.rate_limit_storage)
         self.jobs = JobManager(self)
         self.started = False
         self._stop = asyncio.Event()
@@ -108,7 +110,7 @@ class Gateway:
                     "latency_ms": h.latency_ms, "error": h.error,
                 })
             ok = all(u["ready"] and u["breaker"] == "closed" for u in ups)
-            doc = {"status": "ok" if ok else "degraded", "upstreams": ups}
+            doc = {"status": "ok" if ok else "degraded", "upstreams": ups, "rate_limit": self.limiter.status()}
             if self.routes.last_error:
                 doc["routes_error"] = self.routes.last_error
             self._health_cache = (time.monotonic(), doc)
