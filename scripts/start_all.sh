@@ -54,7 +54,10 @@ for c in $confs; do
     kill -0 "${pids[-1]}" 2>/dev/null || break
     sleep 0.5
   done
-  if [ -n "$ok" ]; then table+=("$(printf '  %-14s http://127.0.0.1:%s' "$name" "$port")")
+  # a service that runs without its model (translation without TRANSLATION_MODEL) says so in its log
+  note=$(grep -o 'NOT CONFIGURED: [^"]*' "$logs/$name.log" 2>/dev/null | head -n 1)
+  [ -n "$note" ] && echo "  $name: $note"
+  if [ -n "$ok" ]; then table+=("$(printf '  %-14s http://127.0.0.1:%s%s' "$name" "$port" "${note:+  (not configured: no model)}")")
   else echo "  $name did not become ready; see .data/logs/$name.log"; tail -n 20 "$logs/$name.log"; fi
 done
 rm -f "$logs/.cur"

@@ -101,10 +101,22 @@ class Stack:
     gateway: Service
     web: Service
     data_dir: Path
+    translation: Service | None = None  # a tiny random MarianMT (en->de), the default route
+    translation_bare: Service | None = None  # no model configured (route translation-bare)
 
     @property
     def services(self) -> list[Service]:
-        return [self.audio, self.vlm, self.gateway, self.web]
+        extra = [s for s in (self.translation, self.translation_bare) if s is not None]
+        return [self.audio, self.vlm, *extra, self.gateway, self.web]
+
+
+def tiny_translation_model(out: Path) -> Path:
+    """The translation service's own tiny random MarianMT, built in its venv."""
+    python = venv_bin(ROOT / "services" / "translation") / "python"
+    subprocess.run([str(python), "-c", "import sys; from translation_service.testmodel import build_tiny_marian; "
+                    "build_tiny_marian(sys.argv[1])", str(out)], check=True, capture_output=True, timeout=300,
+                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    return out
 
 
 _stack_error: list[BaseException] = []
@@ -130,9 +142,10 @@ def _start_stack():
     audio_port, vlm_port = free_port(), free_port()
     # Two routes of kinds the UI knows, whose upstreams are not running: their pages must
     # appear from the route table alone, and the services page must show them as down.
+    tr_port, bare_port = free_port(), free_port()
     extra_routes = {"routes": [
-        {"name": "translation", "kind": "translation", "upstream": f"http://127.0.0.1:{free_port()}",
-         "scopes": ["translation"], "timeout_s": 5},
+        {"name": "translation-bare", "kind": "translation", "upstream": f"http://127.0.0.1:{bare_port}", "model": "translation",
+         "scopes": ["translations"], "timeout_s": 30},
         {"name": "translation-legal", "kind": "translation", "upstream": f"http://127.0.0.1:{free_port()}",
          "scopes": ["translation"], "timeout_s": 5},
         {"name": "document-qa", "kind": "document-qa", "upstream": f"http://127.0.0.1:{free_port()}",
@@ -142,11 +155,17 @@ def _start_stack():
                     {"AUDIO_PORT": str(audio_port), "AUDIO_GRPC_PORT": str(free_port()), "AUDIO_HOST": "127.0.0.1"}, 300)
     vlm = Service("vlm", ROOT / "services" / "vlm", vlm_port,
                   {"VLM_PORT": str(vlm_port), "VLM_GRPC_PORT": str(free_port()), "VLM_HOST": "127.0.0.1"}, 300)
+    translation = Service("translation", ROOT / "services" / "translation", tr_port, {
+        "TRANSLATION_PORT": str(tr_port), "TRANSLATION_GRPC_PORT": str(free_port()), "TRANSLATION_CPU_THREADS": "1",
+        "TRANSLATION_MODEL": str(tiny_translation_model(data_dir / "opus-mt-en-de-tiny"))}, 300)
+    translation_bare = Service("translation-bare", ROOT / "services" / "translation", bare_port, {
+        "TRANSLATION_PORT": str(bare_port), "TRANSLATION_GRPC_PORT": str(free_port()), "TRANSLATION_MODEL": ""}, 300)
     gw_port = free_port()
     gateway = Service("gateway", ROOT / "services" / "gateway", gw_port, {
         "GATEWAY_PORT": str(gw_port),
         "GATEWAY_AUDIO_URL": audio.url,
         "GATEWAY_VLM_URL": vlm.url,
+        "GATEWAY_TRANSLATION_URL": translation.url,
         "GATEWAY_API_KEYS": f"{FULL_KEY};{AUDIO_ONLY_KEY}:transcriptions",
         "GATEWAY_DATA_DIR": str(data_dir / "gateway"),
         "GATEWAY_ROUTES": json.dumps(extra_routes),
@@ -155,17 +174,21 @@ def _start_stack():
     web_port = free_port()
     web = Service("web-frontend", ROOT / "services" / "web-frontend", web_port,
                   {"WEB_PORT": str(web_port), "WEB_GATEWAY_URL": gateway.url}, 600)
-    s = Stack(audio, vlm, gateway, web, data_dir)
+    s = Stack(audio, vlm, gateway, web, data_dir, translation, translation_bare)
     try:
         for svc in s.services:
             svc.prepare()
         # The model services load in parallel; the gateway and UI need nothing from them to start.
         audio.start(wait=False)
         vlm.start(wait=False)
+        translation.start(wait=False)
+        translation_bare.start(wait=False)
         gateway.start()
         web.start()
         audio.wait_ready()
         vlm.wait_ready()
+        translation.wait_ready()
+        translation_bare.wait_ready()
         yield s
     finally:
         for svc in reversed(s.services):

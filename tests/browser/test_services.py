@@ -15,7 +15,7 @@ def test_services_page_shows_a_stopped_service_as_down(signed_in, stack, shot, u
     for name in ("audio", "vlm"):
         expect(row(page, name).get_by_test_id("service-state")).to_have_text("Up")
     # Routes whose upstream is not running are down from the start.
-    expect(row(page, "translation").get_by_test_id("service-state")).to_have_text("Down")
+    expect(row(page, "translation-legal").get_by_test_id("service-state")).to_have_text("Down")
     expect(page.get_by_test_id("platform-status")).to_have_text("Platform degraded")
     shot(page, "services")
     assert unlabelled(page) == []
@@ -40,11 +40,13 @@ def test_pages_for_known_kinds_come_from_the_route_table(signed_in, shot):
     expect(nav.get_by_role("link", name="Document QA")).to_be_visible()
 
     nav.get_by_role("link", name="Translation").click()
-    # Two routes of the translation kind: one page, with a choice of service.
+    # Three routes of the translation kind: one page, with a choice of service.
     picker = page.get_by_label("Service", exact=True)
-    expect(picker.locator("option")).to_have_count(2)
+    expect(picker.locator("option")).to_have_count(3)
     expect(picker).to_have_value("translation")
     picker.select_option("translation-legal")
+    expect(page.get_by_test_id("translation-languages-error")).to_contain_text("HTTP 5")
+    page.get_by_label("To (language code)").fill("en")
     page.get_by_label("Text", exact=True).fill("Guten Morgen")
     page.get_by_role("button", name="Translate").click()
     # Its upstream is not running: the error is shown next to the form, readable.

@@ -3,6 +3,7 @@ loopback ports, each started from its own venv (scripts/venv.sh) with its servic
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -59,7 +60,7 @@ def keys() -> dict[str, str]:
 def ports() -> dict[str, int]:
     """Ports fixed up front, so the gateway can be told where each service will listen and
     starts (and stays up) whether or not a service is running."""
-    return {"audio": free_port(), "vlm": free_port(), "gateway": free_port()}
+    return {"audio": free_port(), "vlm": free_port(), "translation": free_port(), "gateway": free_port()}
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +79,19 @@ def vlm_service(ports):
 
 
 @pytest.fixture(scope="session")
+def translation_service(ports, tmp_path_factory):
+    """translation-service with the tiny random MarianMT (en->de) its own code builds."""
+    model = tmp_path_factory.mktemp("translation") / "opus-mt-en-de-tiny"
+    subprocess.run([str(venv("translation") / "bin" / "python"), "-c", "import sys; from translation_service.testmodel "
+                    "import build_tiny_marian; build_tiny_marian(sys.argv[1])", str(model)],
+                   check=True, capture_output=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    svc = Service("translation", {"TRANSLATION_PORT": str(ports["translation"]), "TRANSLATION_GRPC_PORT": str(free_port()),
+                                  "TRANSLATION_MODEL": str(model), "TRANSLATION_CPU_THREADS": "1"}, ports["translation"])
+    with svc:
+        yield svc
+
+
+@pytest.fixture(scope="session")
 def gateway(ports, tmp_path_factory):
     port = ports["gateway"]
     data = tmp_path_factory.mktemp("gateway")
@@ -87,6 +101,7 @@ def gateway(ports, tmp_path_factory):
         "GATEWAY_API_KEYS": f"{API_KEY};{STMT_ONLY_KEY}:statements",
         "GATEWAY_AUDIO_URL": f"http://127.0.0.1:{ports['audio']}",
         "GATEWAY_VLM_URL": f"http://127.0.0.1:{ports['vlm']}",
+        "GATEWAY_TRANSLATION_URL": f"http://127.0.0.1:{ports['translation']}",
         "GATEWAY_BREAKER_FAILURES": "2",
         "GATEWAY_BREAKER_RESET_S": "1",
         "GATEWAY_JOB_POLL_S": "0.2",

@@ -18,10 +18,10 @@ def client(gateway, key: str) -> httpx.Client:
     return httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {key}"}, timeout=300)
 
 
-def test_health_lists_both_real_upstreams_ready(gateway, keys, audio_service, vlm_service):
+def test_health_lists_the_real_upstreams_ready(gateway, keys, audio_service, vlm_service, translation_service):
     health = httpx.get(f"{gateway.url}/api/v1/health", timeout=30).json()
     ups = {u["name"]: u for u in health["upstreams"]}
-    assert ups["audio"]["ready"] and ups["vlm"]["ready"], health
+    assert ups["audio"]["ready"] and ups["vlm"]["ready"] and ups["translation"]["ready"], health
     assert health["status"] == "ok"
     # each upstream's start-up GPU check: device and budget
     audio, vlm = ups["audio"]["device"], ups["vlm"]["device"]
@@ -29,6 +29,16 @@ def test_health_lists_both_real_upstreams_ready(gateway, keys, audio_service, vl
     assert audio["verdict"] == ("ready on GPU" if audio["device"] == "cuda" else "will run on CPU")
     assert vlm == {"device": "cpu", "requested": "auto", "budget_gb": None, "verdict": "will run on CPU",
                    "gpu": None, "warnings": []}  # no VLM_MODEL: nothing asks for the GPU
+
+
+def test_translation_through_the_gateway(gateway, keys, translation_service):
+    with client(gateway, keys["all"]) as c:
+        r = c.post("/api/v1/translations", json={"text": "The bank sends the statement.\n\n- One item.",
+                                                  "target": "de"})
+        langs = c.get("/api/v1/translations/languages")
+    assert r.status_code == 200, r.text
+    assert r.json()["source"] == "en" and r.json()["text"].split("\n")[2].startswith("- ")
+    assert langs.json()["pairs"] == [["en", "de"]]
 
 
 def test_transcription_through_the_gateway(gateway, keys, audio_service, speech):

@@ -220,21 +220,21 @@ def test_route_file_is_reloaded_without_restart(isolated, upstreams):
                           "upstream": upstreams["echo"].url,
                           "model": "custom", "scopes": ["translation"]})
     with gw.client() as c:
-        assert c.post("/api/v1/translation", json={"text": "hallo"}).status_code == 404
+        assert c.post("/api/v1/translation", json={"text": "hallo", "target": "en"}).status_code == 404
         gw.write_routes(new)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            r = c.post("/api/v1/translation", json={"text": "hallo"})
+            r = c.post("/api/v1/translation", json={"text": "hallo", "target": "en"})
             if r.status_code == 200:
                 break
             time.sleep(0.2)
-        assert r.status_code == 200 and r.json()["echo"] == {"text": "hallo"}
+        assert r.status_code == 200 and r.json()["echo"] == {"text": "hallo", "target": "en", "source": "auto"}
         assert "translator" in [s["name"] for s in c.get("/api/v1/services").json()["services"]]
 
         # a broken file keeps the last good table and says why in /api/v1/health
         gw.routes_file.write_text("{broken")
         time.sleep(1.0)
-        assert c.post("/api/v1/translation", json={"text": "x"}).status_code == 200
+        assert c.post("/api/v1/translation", json={"text": "x", "target": "en"}).status_code == 200
         assert "not valid JSON" in c.get("/api/v1/health").json()["routes_error"]
     assert gw.running
 

@@ -83,12 +83,13 @@ def test_v1_statement_and_generic_routes_next_to_it(sample_gateway, sample_upstr
     with gw.client() as c:
         r = c.post("/api/v1/statements", files={"file": ("s.png", make_png(), "image/png")},
                    data={"date_order": "YMD"})
-        t = c.post("/api/v1/translations", json={"text": "Hallo Welt"})
+        t = c.post("/api/v1/translations", json={"text": "Hallo Welt", "target": "en"})
         q = c.post("/api/v1/documents", json={"question": "Wer?"})
     assert r.status_code == 200, r.text
     assert r.json()["options"]["date_order"] == "YMD"
     assert "protocol" not in sample_upstreams["vlm"].last()["last"]  # the v1 path
-    assert t.status_code == 200 and t.json() == {"echo": {"text": "Hallo Welt"}, "model": "translation"}
+    assert t.status_code == 200 and t.json() == {"echo": {"text": "Hallo Welt", "target": "en", "source": "auto"},
+                                                 "model": "translation"}
     assert q.status_code == 200 and q.json()["model"] == "document-qa"
 
 

@@ -17,7 +17,7 @@ def test_default_routes_from_env_urls_plus_inline_extra_routes():
     s = Settings(audio_url="http://audio:8080/", vlm_url="http://vlm:8080",
                  routes='{"routes": [{"name": "document-qa", "kind": "document-qa", "upstream": "http://qa:8080"}]}')
     table = RouteTable(s)
-    assert [r.name for r in table.routes] == ["audio", "vlm", "document-qa"]
+    assert [r.name for r in table.routes] == ["audio", "vlm", "translation", "document-qa"]
     audio = table.by_name["audio"]
     assert audio.upstream == "http://audio:8080" and audio.path == "/api/v1/transcriptions"
     assert "whisper-1" in audio.aliases

@@ -44,11 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gw = gw
     install_error_handlers(app)
 
-    from .routers import generic, jobs, live, meta, openai_audio, statements, transcriptions
+    from .routers import generic, jobs, live, meta, openai_audio, statements, transcriptions, translations
 
     app.include_router(transcriptions.router)
     app.include_router(live.router)
     app.include_router(statements.router)
+    app.include_router(translations.router)
     # after the fixed POST /api/v1/<resource> routes it would shadow, before the rest (hot path)
     app.include_router(generic.router)
     app.include_router(openai_audio.router)

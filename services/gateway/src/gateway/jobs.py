@@ -27,6 +27,7 @@ from .db import Job, JobEvent, as_utc, iso, utcnow
 from .errors import ApiError
 from .metrics import JOBS_FINISHED, JOBS_QUEUED, JOBS_RUNNING
 from .operations import execute
+from .translations import job_progress
 
 log = logging.getLogger("gateway.jobs")
 
@@ -261,6 +262,7 @@ class JobManager:
                     await self._finish(job, "failed", error=("upload_lost", "the job's uploaded file is gone"))
                     return
             await self._progress(job.id, 0.1, f"sent to upstream '{job.route}'")
+            job_progress.set(lambda fraction, message: self._progress(job.id, fraction, message))
             try:
                 output = await execute(self.gw, spec, data, job.request_id)
             except ApiError as exc:

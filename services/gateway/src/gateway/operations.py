@@ -29,6 +29,8 @@ OP_KIND = {
     "openai_transcription": "transcription",
     "openai_translation": "transcription",
     "statement": "statement-extraction",
+    "translation": "translation",
+    "translation_document": "translation",
 }
 _LANGUAGES = {
     "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
@@ -60,6 +62,10 @@ async def execute(gw, spec: dict, data: bytes | None, request_id: str | None) ->
     if expected and route.kind != expected:
         raise ApiError(503, f"route '{route.name}' is no longer a {expected} route", code="route_not_found",
                        retry_after=10)
+    if op in ("translation", "translation_document"):
+        from . import translations  # imports Output from here
+
+        return await translations.execute(gw, route, spec, data, request_id)
     upstream = gw.upstreams.get(route)
     options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
     if op == "generic":

@@ -167,6 +167,8 @@ def default_routes(settings: Settings) -> list[Route]:
               model="audio", scopes=["transcriptions"], timeout_s=300, max_upload_mb=100, max_concurrency=4),
         Route(name="vlm", kind="statement-extraction", resource="statements", upstream=settings.vlm_url,
               model="vlm", scopes=["statements"], timeout_s=300, max_upload_mb=50, max_concurrency=2),
+        Route(name="translation", kind="translation", resource="translations", upstream=settings.translation_url,
+              model="translation", scopes=["translations"], timeout_s=600, max_upload_mb=20, max_concurrency=2),
     ]
     if settings.routes.strip():
         extra = parse_routes(settings.routes)

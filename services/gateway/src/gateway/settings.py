@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     routes: str = Field("", description="extra routes as inline JSON {\"routes\": [...]}")
     audio_url: str = "http://127.0.0.1:8001"
     vlm_url: str = "http://127.0.0.1:8000"
+    translation_url: str = "http://127.0.0.1:8003"
     routes_poll_s: float = Field(2.0, gt=0, description="how often the routes file is checked")
     breaker_failures: int = Field(5, ge=1, description="consecutive failures that open a breaker")
     breaker_reset_s: float = Field(10.0, gt=0, description="open time before a half-open probe")

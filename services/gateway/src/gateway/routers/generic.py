@@ -16,6 +16,7 @@ from ..deps import dispatch, principal_of, route_for, wants_async
 from ..errors import ApiError
 from ..routetable import GENERIC_KINDS
 from ..schemas import JobAccepted, error_responses
+from . import translations
 
 router = APIRouter(tags=["routes"])
 
@@ -49,6 +50,8 @@ async def call_route(request: Request):
     if not _RESOURCE.match(resource):
         raise ApiError(404, f"no route serves '/api/v1/{resource[:80]}'", code="route_not_found")
     route = route_for(gw, resource, GENERIC_KINDS)
+    if route.kind == "translation":  # JSON text or a multipart document (routers/translations.py)
+        return await translations.handle(request, gw, route)
     ctype = request.headers.get("content-type", "")
     if ctype and not ctype.lower().startswith("application/json") and "+json" not in ctype.lower():
         raise ApiError(415, "send the body as application/json", code="unsupported_media_type")
