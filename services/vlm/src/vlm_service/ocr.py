@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -138,9 +139,56 @@ def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, he
     return tokens
 
 
+# the euro sign as the recogniser misreads it (`∈`, and a lone `E` beside a figure)
+_EURO_LIKE = re.compile(r"^([-(+]?)[∈E€]([-)+]?)$")
+_LEADING_DIGITS = re.compile(r"(\d{1,2})(?=[A-Za-z]{2})")
+
+
+def repair_line(tokens: list[Token]) -> list[Token]:
+    """Undo the recogniser's usual slips on one line, in place of the words they garble:
+    - `∈` for `€`, and a lone `E` (with its sign: `E-`) just right of a figure;
+    - a figure cut between two boxes that touch (`09/2` | `2Paiement` -> `09/22` | `Paiement`), or one
+      digit read twice where they overlap (`2018` | `3Pinbetaling`);
+    - a character read twice where two boxes overlap (`-2` | `21,083.25` over `- 21,083.25`): the
+      overlap is cut from the shorter word when its last characters start the next word."""
+    out: list[Token] = []
+    for tok in tokens:
+        text = tok.text.replace("∈", "€")
+        prev = out[-1] if out else None
+        if prev is not None and prev.text[-1:].isdigit() and tok.x0 - prev.x1 < 1.5 * tok.height:
+            m = _EURO_LIKE.match(text)
+            if m:
+                text = f"{m.group(1)}€{m.group(2)}"
+        glued = _LEADING_DIGITS.match(text) if prev is not None and prev.text[-1:].isdigit() else None
+        if glued:
+            width = (tok.x1 - tok.x0) / len(text)
+            n = len(glued.group(1))
+            if tok.x0 - prev.x1 < 0.3 * width and prev.x1 - tok.x0 < 0.5 * width:
+                # boxes that touch: the detector cut a figure (`09/2` | `2Paiement`); the digits go back
+                prev.text += glued.group(1)
+                prev.x1 += n * width
+                text = text[n:]
+                tok.x0 += n * width
+            elif prev.x1 - tok.x0 >= 0.5 * width and n == 1:
+                text = text[1:]  # boxes that overlap: the digit was read twice (`2018` | `3Pinbetaling`)
+                tok.x0 += width
+        tok.text = text
+        if prev is not None and tok.x0 < prev.x1 and len(prev.text) < len(tok.text):
+            width = (prev.x1 - prev.x0) / max(1, len(prev.text))
+            k = min(len(prev.text) - 1, round((prev.x1 - tok.x0) / width))
+            if k >= 1 and prev.text[-k:] == tok.text[:k]:
+                prev.text = prev.text[:-k]
+                prev.x1 = tok.x0
+        out.append(tok)
+    return out
+
+
 def ocr_page(image, number: int, det_side: int = 1000) -> tuple[list[Line], float, float]:
     """OCR one page image (PIL or array) into lines, in pixel coordinates."""
     arr = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
     h, w = arr.shape[:2]
     boxes = ocr_boxes(arr, det_side)
-    return group_lines(boxes_to_tokens(boxes, w, h), number), float(w), float(h)
+    lines = group_lines(boxes_to_tokens(boxes, w, h), number)
+    for line in lines:
+        line.tokens = repair_line(line.tokens)
+    return lines, float(w), float(h)
