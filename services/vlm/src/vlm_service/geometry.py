@@ -174,13 +174,13 @@ class _LineInfo:
     cells: list[MoneyHit]
 
 
-_GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
+_GLUED_DATE = re.compile(r"\d{4}([-/.])\d{2}\1\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
 
 
 _DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
 # an amount (its currency symbol and sign too) with its two decimals run into a long number or a word
 # (OCR glues close columns: `30.0000036547854`, `$19.19-783754343`, `30.68ReembolsoAMAZON`)
-_GLUED_MONEY = re.compile(r"([-(]?[$€£]?\d{1,3}(?:[,.'’]\d{3})*[.,]\d{2}(?:[-)]|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
+_GLUED_MONEY = re.compile(r"([-(]?[$€£]?(?:\d{1,3}(?:[,.'’]\d{3})+|\d+)[.,]\d{2}(?:[-)]|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
 # a date without a year (`09/05PaiementCB`, `20.06.Betaal`) or a year (`2018Pinbetaling`) run into the
 # description: the rest is a word, not a currency code (`12.30EUR` stays an amount)
 _GLUED_SHORT_DATE = re.compile(

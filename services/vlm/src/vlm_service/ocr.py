@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .normalize import DATE_START_RE, parse_money
 from .words import Line, Token, group_lines
 
 _engines: dict[str, object] = {}
@@ -98,18 +99,30 @@ def ocr_boxes(image: np.ndarray, det_side: int = 1000) -> list[tuple[np.ndarray,
     return out
 
 
-def skew_angle(quads: list[np.ndarray]) -> float:
-    """Median angle (radians) of the top edges of wide boxes."""
-    angles = []
-    for q in quads:
-        dx, dy = q[1][0] - q[0][0], q[1][1] - q[0][1]
-        height = abs(q[3][1] - q[0][1]) or 1.0
-        if dx > 3 * height:
-            angles.append(math.atan2(dy, dx))
-    if not angles:
+def skew_angle(quads: list[np.ndarray], limit: float = 2.0, step: float = 0.05) -> float:
+    """Page skew (radians, lines going down to the right positive): the angle within +-`limit`
+    degrees along which most pairs of boxes far apart line up (their centres' offset across the
+    line, summed with a Gaussian weight). The detector's boxes are upright rectangles on a slightly
+    turned page, so their own edges do not tell the angle; the rows of a table do."""
+    if len(quads) < 6:
         return 0.0
-    angles.sort()
-    return angles[len(angles) // 2]
+    pts = np.asarray([q.mean(axis=0) for q in quads], dtype=np.float64)
+    heights = np.asarray([q[:, 1].max() - q[:, 1].min() for q in quads], dtype=np.float64)
+    h = max(float(np.median(heights)), 1.0)
+    dx = pts[None, :, 0] - pts[:, None, 0]
+    dy = pts[None, :, 1] - pts[:, None, 1]
+    far = (dx > 4 * h) & (np.abs(dy) < dx * math.tan(math.radians(limit)) + h)
+    dx, dy = dx[far], dy[far]
+    if dx.size < 3:
+        return 0.0
+    sigma = 0.15 * h
+    best, best_angle = -1.0, 0.0
+    for k in range(-round(limit / step), round(limit / step) + 1):
+        angle = math.radians(k * step)
+        score = float(np.exp(-((dy - dx * math.tan(angle)) / sigma) ** 2).sum())
+        if score > best:
+            best, best_angle = score, angle
+    return best_angle
 
 
 def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, height: float) -> list[Token]:
@@ -144,6 +157,12 @@ _EURO_LIKE = re.compile(r"^([-(+]?)[∈E€]([-)+]?)$")
 _LEADING_DIGITS = re.compile(r"(\d{1,2})(?=[A-Za-z]{2})")
 
 
+def _complete(text: str) -> bool:
+    """Whether `text` reads whole as a date or an amount."""
+    m = DATE_START_RE.match(text)
+    return (m is not None and m.end() == len(text)) or parse_money(text) is not None
+
+
 def repair_line(tokens: list[Token]) -> list[Token]:
     """Undo the recogniser's usual slips on one line, in place of the words they garble:
     - `∈` for `€`, and a lone `E` (with its sign: `E-`) just right of a figure;
@@ -173,10 +192,13 @@ def repair_line(tokens: list[Token]) -> list[Token]:
                 text = text[1:]  # boxes that overlap: the digit was read twice (`2018` | `3Pinbetaling`)
                 tok.x0 += width
         tok.text = text
-        if prev is not None and tok.x0 < prev.x1 and len(prev.text) < len(tok.text):
+        if prev is not None and tok.x0 < prev.x1:
             width = (prev.x1 - prev.x0) / max(1, len(prev.text))
             k = min(len(prev.text) - 1, round((prev.x1 - tok.x0) / width))
-            if k >= 1 and prev.text[-k:] == tok.text[:k]:
+            # the copy goes from the word it does not complete (`2022/03/012` | `2022/03/01`), else
+            # from the shorter word
+            if k >= 1 and prev.text[-k:] == tok.text[:k] and (
+                    len(prev.text) < len(tok.text) or (_complete(prev.text[:-k]) and not _complete(prev.text))):
                 prev.text = prev.text[:-k]
                 prev.x1 = tok.x0
         out.append(tok)
