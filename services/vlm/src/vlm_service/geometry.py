@@ -174,7 +174,7 @@ class _LineInfo:
     cells: list[MoneyHit]
 
 
-_GLUED_DATE = re.compile(r"\d{4}([-/.])\d{2}\1\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
+_GLUED_DATE = re.compile(r"(?:19|20)\d{2}([-/.])\d{2}\1\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
 
 
 _DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
