@@ -154,6 +154,8 @@ def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, he
 
 # the euro sign as the recogniser misreads it (`∈`, and a lone `E` beside a figure)
 _EURO_LIKE = re.compile(r"^([-(+]?)[∈E€]([-)+]?)$")
+_FIGURE_LIKE = re.compile(r"[-(]?[\dOoIl][\dOoIl,.'/]*[\dOoIl][)-]?")
+_AS_DIGITS = str.maketrans("OoIl", "0011")
 _LEADING_DIGITS = re.compile(r"(\d{1,2})(?=[A-Za-z]{2})")
 
 
@@ -165,6 +167,7 @@ def _complete(text: str) -> bool:
 
 def repair_line(tokens: list[Token]) -> list[Token]:
     """Undo the recogniser's usual slips on one line, in place of the words they garble:
+    - `O`/`o`/`I`/`l` among the digits of a figure (`O4`, `1,O23.45`) for `0`/`1`;
     - `∈` for `€`, and a lone `E` (with its sign: `E-`) just right of a figure;
     - a figure cut between two boxes that touch (`09/2` | `2Paiement` -> `09/22` | `Paiement`), or one
       digit read twice where they overlap (`2018` | `3Pinbetaling`);
@@ -173,6 +176,8 @@ def repair_line(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     for tok in tokens:
         text = tok.text.replace("∈", "€")
+        if _FIGURE_LIKE.fullmatch(text) and any(c.isdigit() for c in text):
+            text = text.translate(_AS_DIGITS)  # `O4`, `1O.5l` in a figure: letters for the digits they resemble
         prev = out[-1] if out else None
         if prev is not None and prev.text[-1:].isdigit() and tok.x0 - prev.x1 < 1.5 * tok.height:
             m = _EURO_LIKE.match(text)
