@@ -2,8 +2,9 @@
 the `rapidocr-onnxruntime` wheel, so it runs offline).
 
 Detection runs on a downscaled copy of the page, recognition on crops of the full-resolution
-image, stretched horizontally so thin letters keep their own CTC time steps. Box angles give the page skew, which is undone on the coordinates before lines are
-grouped, so a scan rotated by a degree still reads row by row."""
+image, stretched horizontally so thin letters keep their own CTC time steps. The page skew, measured
+from how the boxes line up in rows, is undone on the coordinates before lines are grouped, so a scan
+turned by a degree still reads row by row; then the recogniser's usual slips are repaired per line."""
 
 from __future__ import annotations
 
