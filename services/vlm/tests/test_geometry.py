@@ -551,6 +551,7 @@ def test_ocr_dates_years_and_amounts_glued_to_words_are_split():
         "1'329.72-359718844": ["1'329.72-", "359718844"], "30.68ReembolsoAMAZON": ["30.68", "ReembolsoAMAZON"],
         "2855,66GutschriftACME": ["2855,66", "GutschriftACME"], "127,2508/29/19": ["127,25", "08/29/19"],
         "2022/03/012022/03/01": ["2022/03/01", "2022/03/01"], "2022/03/01": ["2022/03/01"],
+        "06/0506/03471517684": ["06/05", "06/03", "471517684"], "32.57DRPOSpurchase": ["32.57DR", "POSpurchase"],
         "12.30EUR": ["12.30EUR"], "12.30CR": ["12.30CR"], "1.5kg": ["1.5kg"], "Kontoführung": ["Kontoführung"],
     }
     for text, want in cases.items():

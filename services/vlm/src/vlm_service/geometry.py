@@ -180,11 +180,12 @@ _GLUED_DATE = re.compile(r"(?:19|20)\d{2}([-/.])\d{2}\1\d{2}|\d{1,2}[/.\-]\d{1,2
 _DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
 # an amount (its currency symbol and sign too) with its two decimals run into a long number or a word
 # (OCR glues close columns: `30.0000036547854`, `$19.19-783754343`, `30.68ReembolsoAMAZON`)
-_GLUED_MONEY = re.compile(r"([-(]?[$€£]?(?:\d{1,3}(?:[,.'’]\d{3})+|\d+)[.,]\d{2}(?:[-)]|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
+_GLUED_MONEY = re.compile(r"([-(]?[$€£]?(?:\d{1,3}(?:[,.'’]\d{3})+|\d+)[.,]\d{2}(?:[-)]|(?:DR|CR)(?=[A-Z])|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
 # a date without a year (`09/05PaiementCB`, `20.06.Betaal`) or a year (`2018Pinbetaling`) run into the
 # description: the rest is a word, not a currency code (`12.30EUR` stays an amount)
 _GLUED_SHORT_DATE = re.compile(
-    r"(\d{1,2}[/.\-]\d{2}\.?|\d{1,2}\.\d{1,2}\.|(?:19|20)\d{2})(?=[A-Z]|[a-z]{2})(?![A-Z]{3}\b|(?:DR|CR|Dr|Cr|D|C)\b)")
+    r"(\d{1,2}[/.\-]\d{2}\.?|\d{1,2}\.\d{1,2}\.|(?:19|20)\d{2})(?=[A-Z]|[a-z]{2})(?![A-Z]{3}\b|(?:DR|CR|Dr|Cr|D|C)\b)"
+    r"|(\d{1,2}/\d{2})(?=\d{5,}$)")  # `06/03471517684`: a date and a reference number
 _TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(?=\d{1,2}[/.\-]\d{1,2})")
 
 
@@ -218,7 +219,7 @@ def split_glued(tokens: list[Token], depth: int = 2) -> list[Token]:
         if money:
             cuts.append(money.end(1))
         short = _GLUED_SHORT_DATE.match(text)
-        if short and not money and _short_date_ok(short.group(1)):
+        if short and not money and _short_date_ok(short.group(1) or short.group(2)):
             cuts.append(short.end())
         for m in _GLUED_DATE.finditer(text):
             if (m.start(), m.end()) != (0, len(text)) and not (money and m.start() < money.end(1)):
