@@ -552,7 +552,8 @@ def test_ocr_dates_years_and_amounts_glued_to_words_are_split():
         "2855,66GutschriftACME": ["2855,66", "GutschriftACME"], "127,2508/29/19": ["127,25", "08/29/19"],
         "2022/03/012022/03/01": ["2022/03/01", "2022/03/01"], "2022/03/01": ["2022/03/01"],
         "06/0506/03471517684": ["06/05", "06/03", "471517684"], "32.57DRPOSpurchase": ["32.57DR", "POSpurchase"],
-        "12.30EUR": ["12.30EUR"], "12.30CR": ["12.30CR"], "1.5kg": ["1.5kg"], "Kontoführung": ["Kontoführung"],
+        "10,104.99€CRPinbetaling": ["10,104.99€CR", "Pinbetaling"], "6.17€DR01/11/2023": ["6.17€DR", "01/11/2023"],
+        "01/11/2023224204202": ["01/11/2023", "224204202"], "12.30EUR": ["12.30EUR"], "12.30CR": ["12.30CR"], "1.5kg": ["1.5kg"], "Kontoführung": ["Kontoführung"],
     }
     for text, want in cases.items():
         assert [t.text for t in split_glued([Token(text, 0, 10 * len(text), 0, 10)])] == want, text

@@ -19,6 +19,10 @@ def test_euro_sign_misread_beside_a_figure_is_a_euro_sign():
     assert texts(("519.16", 1208, 1300), ("∈-", 1315, 1346)) == ["519.16", "€-"]
     assert texts(("519.67", 1213, 1304), ("E-", 1320, 1350)) == ["519.67", "€-"]
     assert texts(("2,27∈", 745, 814)) == ["2,27€"]
+    assert texts(("6.17EDR01/11/2023", 676, 860), ("10,782.22", 869, 951), ("ECR", 960, 988)) == \
+        ["6.17€DR01/11/2023", "10,782.22", "€CR"]
+    assert texts(("10,104.99ECRPinbetaling", 869, 1094)) == ["10,104.99€CRPinbetaling"]
+    assert texts(("2E", 100, 120), ("ESSO", 130, 170), ("1E5", 180, 200)) == ["2E", "ESSO", "1E5"]
     # a lone E after a word, or far from the figure, is a letter
     assert texts(("Vitamin", 100, 200), ("E", 210, 222)) == ["Vitamin", "E"]
     assert texts(("12.00", 100, 160), ("E", 300, 312)) == ["12.00", "E"]

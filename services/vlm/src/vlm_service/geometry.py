@@ -178,9 +178,10 @@ _GLUED_DATE = re.compile(r"(?:19|20)\d{2}([-/.])\d{2}\1\d{2}|\d{1,2}[/.\-]\d{1,2
 
 
 _DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
+_MONTH_DAY_GLUED = re.compile(r"((?i:%s)\.?\d{1,2}|\d{2})(?=[A-Z][a-z]{2})" % _MONTH_ALT)  # `jun02Recibo`, `02Pago`
 # an amount (its currency symbol and sign too) with its two decimals run into a long number or a word
 # (OCR glues close columns: `30.0000036547854`, `$19.19-783754343`, `30.68ReembolsoAMAZON`)
-_GLUED_MONEY = re.compile(r"([-(]?[$€£]?(?:\d{1,3}(?:[,.'’]\d{3})+|\d+)[.,]\d{2}(?:[-)]|(?:DR|CR)(?=[A-Z])|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
+_GLUED_MONEY = re.compile(r"([-(]?[$€£]?(?:\d{1,3}(?:[,.'’]\d{3})+|\d+)[.,]\d{2}(?:[-)]|€?(?:DR|CR)(?=[A-Z])|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
 # a date without a year (`09/05PaiementCB`, `20.06.Betaal`) or a year (`2018Pinbetaling`) run into the
 # description: the rest is a word, not a currency code (`12.30EUR` stays an amount)
 _GLUED_SHORT_DATE = re.compile(
@@ -215,6 +216,9 @@ def split_glued(tokens: list[Token], depth: int = 2) -> list[Token]:
         named = _DAY_MONTH_GLUED.match(text)  # `17oktPinbetaling`
         if named and text[named.end():named.end() + 1].isupper():
             cuts.append(named.end())
+        month_day = _MONTH_DAY_GLUED.match(text)
+        if month_day:
+            cuts.append(month_day.end())
         money = _GLUED_MONEY.fullmatch(text)  # `30.0000036547854`: an amount and a reference number
         if money:
             cuts.append(money.end(1))

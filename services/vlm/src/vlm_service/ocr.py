@@ -154,7 +154,8 @@ def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, he
 
 
 # the euro sign as the recogniser misreads it (`∈`, and a lone `E` beside a figure)
-_EURO_LIKE = re.compile(r"^([-(+]?)[∈E€]([-)+]?)$")
+_EURO_LIKE = re.compile(r"^([-(+]?)[∈E€]([-)+]?|DR|CR)$")
+_EURO_AFTER_FIGURE = re.compile(r"(?<=[.,]\d\d)E(?=(?:DR|CR|[-)])?(?:[A-Z][a-z]|\d{1,2}[/.\-]|$))")  # `6.17EDR`, `10,104.99ECRPin`
 _FIGURE_LIKE = re.compile(r"[-(]?[\dOoIl][\dOoIl,.'/]*[\dOoIl][)-]?")
 _AS_DIGITS = str.maketrans("OoIl", "0011")
 _LEADING_DIGITS = re.compile(r"(\d{1,2})(?=[A-Za-z]{2})")
@@ -169,14 +170,14 @@ def _complete(text: str) -> bool:
 def repair_line(tokens: list[Token]) -> list[Token]:
     """Undo the recogniser's usual slips on one line, in place of the words they garble:
     - `O`/`o`/`I`/`l` among the digits of a figure (`O4`, `1,O23.45`) for `0`/`1`;
-    - `∈` for `€`, and a lone `E` (with its sign: `E-`) just right of a figure;
+    - `∈` for `€`, and an `E` (with its sign or marker: `E-`, `EDR`) right after or just right of a figure;
     - a figure cut between two boxes that touch (`09/2` | `2Paiement` -> `09/22` | `Paiement`), or one
       digit read twice where they overlap (`2018` | `3Pinbetaling`);
     - a character read twice where two boxes overlap (`-2` | `21,083.25` over `- 21,083.25`): the
       overlap is cut from the shorter word when its last characters start the next word."""
     out: list[Token] = []
     for tok in tokens:
-        text = tok.text.replace("∈", "€")
+        text = _EURO_AFTER_FIGURE.sub("€", tok.text.replace("∈", "€"))
         if _FIGURE_LIKE.fullmatch(text) and any(c.isdigit() for c in text):
             text = text.translate(_AS_DIGITS)  # `O4`, `1O.5l` in a figure: letters for the digits they resemble
         prev = out[-1] if out else None
