@@ -535,3 +535,41 @@ def test_carried_totals_in_the_amount_column_and_a_balances_line_are_no_rows():
     ]
     ex = extract([make_page(page1), make_page(page2, number=2)], Options())
     assert [str(t.amount) for t in ex.txns] == ["500.00", "-108.08", "-1371.91"]
+
+
+def test_ocr_dates_years_and_amounts_glued_to_words_are_split():
+    """Dates without a year, a year, two dates (slashed ISO too) and amounts (with a sign, a symbol, four digits before
+    the decimals) run into the word or number after them are cut out; an amount with its currency code
+    or DR/CR marker and a decimal that is no date stay whole."""
+    from vlm_service.geometry import split_glued
+    from vlm_service.words import Token
+
+    cases = {
+        "09/05PaiementCB": ["09/05", "PaiementCB"], "20.06.Betaalautomaat": ["20.06.", "Betaalautomaat"],
+        "2018Pinbetaling": ["2018", "Pinbetaling"], "02/0102/03Recibo": ["02/01", "02/03", "Recibo"],
+        "02/2102/23F": ["02/21", "02/23", "F"], "$19.19-783754343": ["$19.19-", "783754343"],
+        "1'329.72-359718844": ["1'329.72-", "359718844"], "30.68ReembolsoAMAZON": ["30.68", "ReembolsoAMAZON"],
+        "2855,66GutschriftACME": ["2855,66", "GutschriftACME"], "127,2508/29/19": ["127,25", "08/29/19"],
+        "2022/03/012022/03/01": ["2022/03/01", "2022/03/01"], "2022/03/01": ["2022/03/01"],
+        "06/0506/03471517684": ["06/05", "06/03", "471517684"], "32.57DRPOSpurchase": ["32.57DR", "POSpurchase"],
+        "10,104.99€CRPinbetaling": ["10,104.99€CR", "Pinbetaling"], "6.17€DR01/11/2023": ["6.17€DR", "01/11/2023"],
+        "01/11/2023224204202": ["01/11/2023", "224204202"], "12.30EUR": ["12.30EUR"], "12.30CR": ["12.30CR"], "1.5kg": ["1.5kg"], "Kontoführung": ["Kontoführung"],
+    }
+    for text, want in cases.items():
+        assert [t.text for t in split_glued([Token(text, 0, 10 * len(text), 0, 10)])] == want, text
+
+
+def test_money_column_used_rarely_left_of_the_descriptions_is_kept():
+    """Credits printed in a column of their own left of the descriptions (a few rows of many) are a
+    column, not description text: the statement reconciles with them."""
+    rows = [[(40, "Opening balance 1,000.00")], [(40, "Closing balance 83.46")], []]
+    debits = [(f"{day:02d}", f"{10 + 3.17 * day:.2f}") for day in range(3, 27)]
+    credits = {"05": "124.26", "19": "302.36"}
+    for day, amount in debits:
+        if day in credits:
+            rows.append([(100, R(credits[day])), (110, "Refund IKEA"), (430, f"06/{day}/2025")])
+        rows.append([(110, "Card payment SHOP"), (430, f"06/{day}/2025"), (549, R(amount))])
+    ex = extract([make_page(rows)], Options())
+    got = amounts(ex)
+    assert (date(2025, 6, 5), D("124.26")) in got and (date(2025, 6, 19), D("302.36")) in got
+    assert len(got) == 26 and ex.reading["reconciled"]

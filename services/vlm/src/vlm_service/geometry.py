@@ -174,18 +174,35 @@ class _LineInfo:
     cells: list[MoneyHit]
 
 
-_GLUED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
+_GLUED_DATE = re.compile(r"(?:19|20)\d{2}([-/.])\d{2}\1\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})")
 
 
 _DAY_MONTH_GLUED = re.compile(r"(\d{1,2}\.?(?:%s)\.?(?:\d{4}|\d{2})?)(?=[A-Z])" % _MONTH_ALT, re.I)
-# an amount with its two decimals run into a long number (OCR glues close columns): no grouping reads it whole
-_GLUED_MONEY = re.compile(r"(\d{1,3}(?:[,.']\d{3})*[.,]\d{2})(\d{5,})")
-_TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(\d{1,2}[/.\-]\d{1,2})")
+_MONTH_DAY_GLUED = re.compile(r"((?i:%s)\.?\d{1,2}|\d{2})(?=[A-Z][a-z]{2})" % _MONTH_ALT)  # `jun02Recibo`, `02Pago`
+# an amount (its currency symbol and sign too) with its two decimals run into a long number or a word
+# (OCR glues close columns: `30.0000036547854`, `$19.19-783754343`, `30.68ReembolsoAMAZON`)
+_GLUED_MONEY = re.compile(r"([-(]?[$€£]?(?:\d{1,3}(?:[,.'’]\d{3})+|\d+)[.,]\d{2}(?:[-)]|€?(?:DR|CR)(?=[A-Z])|(?=\d{5,}))?)(\d{5,}|[A-Z][A-Za-z]{3,}.*)")
+# a date without a year (`09/05PaiementCB`, `20.06.Betaal`) or a year (`2018Pinbetaling`) run into the
+# description: the rest is a word, not a currency code (`12.30EUR` stays an amount)
+_GLUED_SHORT_DATE = re.compile(
+    r"(\d{1,2}[/.\-]\d{2}\.?|\d{1,2}\.\d{1,2}\.|(?:19|20)\d{2})(?=[A-Z]|[a-z]{2})(?![A-Z]{3}\b|(?:DR|CR|Dr|Cr|D|C)\b)"
+    r"|(\d{1,2}/\d{2})(?=\d{5,}$)")  # `06/03471517684`: a date and a reference number
+_TWO_DATES = re.compile(r"(\d{1,2}[/.\-]\d{2})(?=\d{1,2}[/.\-]\d{1,2})")
 
 
-def split_glued(tokens: list[Token]) -> list[Token]:
-    """OCR glues words that stand close (`2021-04-032021-04-02`, `LTD2021-04-21`): a date with a
-    year inside a longer token becomes a token of its own, its box cut in proportion."""
+def _short_date_ok(text: str) -> bool:
+    """A year, or a day and month in either order (`09/05`, `20.06.`)."""
+    parts = [int(p) for p in re.split(r"[/.\-]", text) if p]
+    if len(parts) == 1:
+        return True
+    a, b = parts
+    return 1 <= a <= 31 and 1 <= b <= 31 and min(a, b) <= 12
+
+
+def split_glued(tokens: list[Token], depth: int = 2) -> list[Token]:
+    """OCR glues words that stand close (`2021-04-032021-04-02`, `LTD2021-04-21`, `09/05Paiement`,
+    `02/0102/03Recibo`): a date or an amount inside a longer token becomes a token of its own, its
+    box cut in proportion; the pieces are split again (`depth` times)."""
     out: list[Token] = []
     for tok in tokens:
         text = tok.text
@@ -193,27 +210,32 @@ def split_glued(tokens: list[Token]) -> list[Token]:
             out.append(tok)
             continue
         cuts = []
-        two = _TWO_DATES.fullmatch(text)  # `02/1802/18`: two dates without a year
+        two = _TWO_DATES.match(text)  # `02/1802/18`: two dates without a year (and what follows)
         if two:
             cuts.append(two.end(1))
         named = _DAY_MONTH_GLUED.match(text)  # `17oktPinbetaling`
         if named and text[named.end():named.end() + 1].isupper():
             cuts.append(named.end())
+        month_day = _MONTH_DAY_GLUED.match(text)
+        if month_day:
+            cuts.append(month_day.end())
         money = _GLUED_MONEY.fullmatch(text)  # `30.0000036547854`: an amount and a reference number
         if money:
             cuts.append(money.end(1))
+        short = _GLUED_SHORT_DATE.match(text)
+        if short and not money and _short_date_ok(short.group(1) or short.group(2)):
+            cuts.append(short.end())
         for m in _GLUED_DATE.finditer(text):
-            if (m.start(), m.end()) != (0, len(text)):
+            if (m.start(), m.end()) != (0, len(text)) and not (money and m.start() < money.end(1)):
                 cuts += [m.start(), m.end()]
         if not cuts:
             out.append(tok)
             continue
         bounds = sorted({0, len(text), *cuts})
         width = (tok.x1 - tok.x0) / len(text)
-        for a, b in zip(bounds, bounds[1:]):
-            if text[a:b].strip():
-                out.append(Token(text[a:b], tok.x0 + a * width, tok.x0 + b * width, tok.top, tok.bottom,
-                                 tok.seg, tok.score))
+        pieces = [Token(text[a:b], tok.x0 + a * width, tok.x0 + b * width, tok.top, tok.bottom, tok.seg, tok.score)
+                  for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+        out.extend(split_glued(pieces, depth - 1) if depth > 0 and len(pieces) > 1 else pieces)
     return out
 
 
@@ -285,6 +307,7 @@ def _row_date(info: _LineInfo, dcol: tuple[float, float], lh: float) -> DateHit 
 def find_columns(infos: list[_LineInfo], dcol: tuple[float, float], lh: float) -> list[GeoColumn]:
     """Amount columns: right edges of money cells shared by many dated rows."""
     values = []
+    leading = set()  # cells that open their line (nothing but a date left of them)
     rows = 0
     for n, info in enumerate(infos):
         d = _row_date(info, dcol, lh)
@@ -295,6 +318,9 @@ def find_columns(infos: list[_LineInfo], dcol: tuple[float, float], lh: float) -
             continue
         rows += 1
         values.extend((c.x1, n) for c in cells)
+        first = cells[0]
+        if all(d.i <= k < d.j for k in range(first.i)):
+            leading.add((first.x1, n))
     if not rows:
         return []
     need = 1 if rows <= 3 else max(2, round(0.12 * rows))
@@ -308,7 +334,9 @@ def find_columns(infos: list[_LineInfo], dcol: tuple[float, float], lh: float) -
     cols = []
     for g in groups:
         xs = [x for x, _ in g]
-        if g in strong or min(xs) >= lo:
+        # ... unless it opens its lines, left of the descriptions: a column used rarely (credits)
+        opens = len({n for _, n in g}) >= 2 and all(v in leading for v in g)
+        if g in strong or min(xs) >= lo or opens:
             cols.append(GeoColumn(0.0, max(xs), sorted(xs)[len(xs) // 2]))
     # cell spans (x0) for the kept columns
     for info in infos:

@@ -2,18 +2,21 @@
 the `rapidocr-onnxruntime` wheel, so it runs offline).
 
 Detection runs on a downscaled copy of the page, recognition on crops of the full-resolution
-image, stretched horizontally so thin letters keep their own CTC time steps. Box angles give the page skew, which is undone on the coordinates before lines are
-grouped, so a scan rotated by a degree still reads row by row."""
+image, stretched horizontally so thin letters keep their own CTC time steps. The page skew, measured
+from how the boxes line up in rows, is undone on the coordinates before lines are grouped, so a scan
+turned by a degree still reads row by row; then the recogniser's usual slips are repaired per line."""
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .normalize import DATE_START_RE, parse_money
 from .words import Line, Token, group_lines
 
 _engines: dict[str, object] = {}
@@ -97,18 +100,30 @@ def ocr_boxes(image: np.ndarray, det_side: int = 1000) -> list[tuple[np.ndarray,
     return out
 
 
-def skew_angle(quads: list[np.ndarray]) -> float:
-    """Median angle (radians) of the top edges of wide boxes."""
-    angles = []
-    for q in quads:
-        dx, dy = q[1][0] - q[0][0], q[1][1] - q[0][1]
-        height = abs(q[3][1] - q[0][1]) or 1.0
-        if dx > 3 * height:
-            angles.append(math.atan2(dy, dx))
-    if not angles:
+def skew_angle(quads: list[np.ndarray], limit: float = 2.0, step: float = 0.05) -> float:
+    """Page skew (radians, lines going down to the right positive): the angle within +-`limit`
+    degrees along which most pairs of boxes far apart line up (their centres' offset across the
+    line, summed with a Gaussian weight). The detector's boxes are upright rectangles on a slightly
+    turned page, so their own edges do not tell the angle; the rows of a table do."""
+    if len(quads) < 6:
         return 0.0
-    angles.sort()
-    return angles[len(angles) // 2]
+    pts = np.asarray([q.mean(axis=0) for q in quads], dtype=np.float64)
+    heights = np.asarray([q[:, 1].max() - q[:, 1].min() for q in quads], dtype=np.float64)
+    h = max(float(np.median(heights)), 1.0)
+    dx = pts[None, :, 0] - pts[:, None, 0]
+    dy = pts[None, :, 1] - pts[:, None, 1]
+    far = (dx > 4 * h) & (np.abs(dy) < dx * math.tan(math.radians(limit)) + h)
+    dx, dy = dx[far], dy[far]
+    if dx.size < 3:
+        return 0.0
+    sigma = 0.15 * h
+    best, best_angle = -1.0, 0.0
+    for k in range(-round(limit / step), round(limit / step) + 1):
+        angle = math.radians(k * step)
+        score = float(np.exp(-((dy - dx * math.tan(angle)) / sigma) ** 2).sum())
+        if score > best:
+            best, best_angle = score, angle
+    return best_angle
 
 
 def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, height: float) -> list[Token]:
@@ -138,9 +153,71 @@ def boxes_to_tokens(boxes: list[tuple[np.ndarray, str, float]], width: float, he
     return tokens
 
 
+# the euro sign as the recogniser misreads it (`∈`, and a lone `E` beside a figure)
+_EURO_LIKE = re.compile(r"^([-(+]?)[∈E€]([-)+]?|DR|CR)$")
+_EURO_AFTER_FIGURE = re.compile(r"(?<=[.,]\d\d)E(?=(?:DR|CR|[-)])?(?:[A-Z][a-z]|\d{1,2}[/.\-]|$))")  # `6.17EDR`, `10,104.99ECRPin`
+_FIGURE_LIKE = re.compile(r"[-(]?[\dOoIl][\dOoIl,.'/]*[\dOoIl][)-]?")
+_AS_DIGITS = str.maketrans("OoIl", "0011")
+_LEADING_DIGITS = re.compile(r"(\d{1,2})(?=[A-Za-z]{2})")
+
+
+def _complete(text: str) -> bool:
+    """Whether `text` reads whole as a date or an amount."""
+    m = DATE_START_RE.match(text)
+    return (m is not None and m.end() == len(text)) or parse_money(text) is not None
+
+
+def repair_line(tokens: list[Token]) -> list[Token]:
+    """Undo the recogniser's usual slips on one line, in place of the words they garble:
+    - `O`/`o`/`I`/`l` among the digits of a figure (`O4`, `1,O23.45`) for `0`/`1`;
+    - `∈` for `€`, and an `E` (with its sign or marker: `E-`, `EDR`) right after or just right of a figure;
+    - a figure cut between two boxes that touch (`09/2` | `2Paiement` -> `09/22` | `Paiement`), or one
+      digit read twice where they overlap (`2018` | `3Pinbetaling`);
+    - a character read twice where two boxes overlap (`-2` | `21,083.25` over `- 21,083.25`): the
+      overlap is cut from the shorter word when its last characters start the next word."""
+    out: list[Token] = []
+    for tok in tokens:
+        text = _EURO_AFTER_FIGURE.sub("€", tok.text.replace("∈", "€"))
+        if _FIGURE_LIKE.fullmatch(text) and any(c.isdigit() for c in text):
+            text = text.translate(_AS_DIGITS)  # `O4`, `1O.5l` in a figure: letters for the digits they resemble
+        prev = out[-1] if out else None
+        if prev is not None and prev.text[-1:].isdigit() and tok.x0 - prev.x1 < 1.5 * tok.height:
+            m = _EURO_LIKE.match(text)
+            if m:
+                text = f"{m.group(1)}€{m.group(2)}"
+        glued = _LEADING_DIGITS.match(text) if prev is not None and prev.text[-1:].isdigit() else None
+        if glued:
+            width = (tok.x1 - tok.x0) / len(text)
+            n = len(glued.group(1))
+            if tok.x0 - prev.x1 < 0.3 * width and prev.x1 - tok.x0 < 0.5 * width:
+                # boxes that touch: the detector cut a figure (`09/2` | `2Paiement`); the digits go back
+                prev.text += glued.group(1)
+                prev.x1 += n * width
+                text = text[n:]
+                tok.x0 += n * width
+            elif prev.x1 - tok.x0 >= 0.5 * width and n == 1:
+                text = text[1:]  # boxes that overlap: the digit was read twice (`2018` | `3Pinbetaling`)
+                tok.x0 += width
+        tok.text = text
+        if prev is not None and tok.x0 < prev.x1:
+            width = (prev.x1 - prev.x0) / max(1, len(prev.text))
+            k = min(len(prev.text) - 1, round((prev.x1 - tok.x0) / width))
+            # the copy goes from the word it does not complete (`2022/03/012` | `2022/03/01`), else
+            # from the shorter word
+            if k >= 1 and prev.text[-k:] == tok.text[:k] and (
+                    len(prev.text) < len(tok.text) or (_complete(prev.text[:-k]) and not _complete(prev.text))):
+                prev.text = prev.text[:-k]
+                prev.x1 = tok.x0
+        out.append(tok)
+    return out
+
+
 def ocr_page(image, number: int, det_side: int = 1000) -> tuple[list[Line], float, float]:
     """OCR one page image (PIL or array) into lines, in pixel coordinates."""
     arr = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else image
     h, w = arr.shape[:2]
     boxes = ocr_boxes(arr, det_side)
-    return group_lines(boxes_to_tokens(boxes, w, h), number), float(w), float(h)
+    lines = group_lines(boxes_to_tokens(boxes, w, h), number)
+    for line in lines:
+        line.tokens = repair_line(line.tokens)
+    return lines, float(w), float(h)
