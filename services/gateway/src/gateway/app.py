@@ -44,13 +44,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gw = gw
     install_error_handlers(app)
 
-    from .routers import generic, jobs, meta, openai_audio, statements, transcriptions
+    from .routers import (documents, generic, jobs, meta, openai_audio, openai_embeddings, questions,
+                          statements, transcriptions)
 
     app.include_router(transcriptions.router)
     app.include_router(statements.router)
+    app.include_router(documents.router)
+    app.include_router(questions.router)
     # after the fixed POST /api/v1/<resource> routes it would shadow, before the rest (hot path)
     app.include_router(generic.router)
     app.include_router(openai_audio.router)
+    app.include_router(openai_embeddings.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)
     _mount_docs(app)

@@ -29,6 +29,7 @@ OP_KIND = {
     "openai_transcription": "transcription",
     "openai_translation": "transcription",
     "statement": "statement-extraction",
+    "docqa_ingest": "document-qa",
 }
 _LANGUAGES = {
     "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
@@ -62,6 +63,10 @@ async def execute(gw, spec: dict, data: bytes | None, request_id: str | None) ->
                        retry_after=10)
     upstream = gw.upstreams.get(route)
     options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
+    if op == "docqa_ingest":
+        from .docqa import execute_ingest
+
+        return await execute_ingest(upstream, spec, data, request_id)
     if op == "generic":
         prediction = await upstream.infer_json(spec["body"], request_id)
         return Output(prediction)
