@@ -1,9 +1,9 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against the real platform.
 
 A session fixture starts the real stack on free loopback ports, each service from its own
-service.conf and venv, exactly as `make run` does: audio-service, vlm-service, the gateway
-(pointed at them, with seeded keys, a temp data dir and two extra routes whose upstreams are
-not running) and the web frontend (serve.sh). Screenshots go to $AIP_ARTIFACTS or
+service.conf and venv, exactly as `make run` does: audio-service, vlm-service,
+document-qa-service, the gateway (pointed at them, with seeded keys, a temp data dir and two
+extra translation routes whose upstreams are not running) and the web frontend (serve.sh). Screenshots go to $AIP_ARTIFACTS or
 tests/browser/artifacts/.
 """
 
@@ -98,13 +98,14 @@ class Service:
 class Stack:
     audio: Service
     vlm: Service
+    docqa: Service
     gateway: Service
     web: Service
     data_dir: Path
 
     @property
     def services(self) -> list[Service]:
-        return [self.audio, self.vlm, self.gateway, self.web]
+        return [self.audio, self.vlm, self.docqa, self.gateway, self.web]
 
 
 _stack_error: list[BaseException] = []
@@ -128,25 +129,28 @@ def stack():
 def _start_stack():
     data_dir = Path(tempfile.mkdtemp(prefix="browser-stack-"))
     audio_port, vlm_port = free_port(), free_port()
-    # Two routes of kinds the UI knows, whose upstreams are not running: their pages must
-    # appear from the route table alone, and the services page must show them as down.
+    # Routes of a kind the UI knows, whose upstreams are not running: their page must appear
+    # from the route table alone, and the services page must show them as down.
     extra_routes = {"routes": [
         {"name": "translation", "kind": "translation", "upstream": f"http://127.0.0.1:{free_port()}",
          "scopes": ["translation"], "timeout_s": 5},
         {"name": "translation-legal", "kind": "translation", "upstream": f"http://127.0.0.1:{free_port()}",
          "scopes": ["translation"], "timeout_s": 5},
-        {"name": "document-qa", "kind": "document-qa", "upstream": f"http://127.0.0.1:{free_port()}",
-         "scopes": ["document-qa"], "timeout_s": 5},
     ]}
     audio = Service("audio", ROOT / "services" / "audio", audio_port,
                     {"AUDIO_PORT": str(audio_port), "AUDIO_GRPC_PORT": str(free_port()), "AUDIO_HOST": "127.0.0.1"}, 300)
     vlm = Service("vlm", ROOT / "services" / "vlm", vlm_port,
                   {"VLM_PORT": str(vlm_port), "VLM_GRPC_PORT": str(free_port()), "VLM_HOST": "127.0.0.1"}, 300)
+    docqa_port = free_port()
+    docqa = Service("document-qa", ROOT / "services" / "document-qa", docqa_port,
+                    {"DOCQA_PORT": str(docqa_port), "DOCQA_GRPC_PORT": str(free_port()), "DOCQA_HOST": "127.0.0.1",
+                     "DOCQA_DATA_DIR": str(data_dir / "document-qa")}, 300)
     gw_port = free_port()
     gateway = Service("gateway", ROOT / "services" / "gateway", gw_port, {
         "GATEWAY_PORT": str(gw_port),
         "GATEWAY_AUDIO_URL": audio.url,
         "GATEWAY_VLM_URL": vlm.url,
+        "GATEWAY_DOCQA_URL": docqa.url,
         "GATEWAY_API_KEYS": f"{FULL_KEY};{AUDIO_ONLY_KEY}:transcriptions",
         "GATEWAY_DATA_DIR": str(data_dir / "gateway"),
         "GATEWAY_ROUTES": json.dumps(extra_routes),
@@ -155,17 +159,19 @@ def _start_stack():
     web_port = free_port()
     web = Service("web-frontend", ROOT / "services" / "web-frontend", web_port,
                   {"WEB_PORT": str(web_port), "WEB_GATEWAY_URL": gateway.url}, 600)
-    s = Stack(audio, vlm, gateway, web, data_dir)
+    s = Stack(audio, vlm, docqa, gateway, web, data_dir)
     try:
         for svc in s.services:
             svc.prepare()
         # The model services load in parallel; the gateway and UI need nothing from them to start.
         audio.start(wait=False)
         vlm.start(wait=False)
+        docqa.start(wait=False)
         gateway.start()
         web.start()
         audio.wait_ready()
         vlm.wait_ready()
+        docqa.wait_ready()
         yield s
     finally:
         for svc in reversed(s.services):

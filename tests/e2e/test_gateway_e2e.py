@@ -18,10 +18,10 @@ def client(gateway, key: str) -> httpx.Client:
     return httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {key}"}, timeout=300)
 
 
-def test_health_lists_both_real_upstreams_ready(gateway, keys, audio_service, vlm_service):
+def test_health_lists_the_real_upstreams_ready(gateway, keys, audio_service, vlm_service, docqa_service):
     health = httpx.get(f"{gateway.url}/api/v1/health", timeout=30).json()
     ups = {u["name"]: u for u in health["upstreams"]}
-    assert ups["audio"]["ready"] and ups["vlm"]["ready"], health
+    assert ups["audio"]["ready"] and ups["vlm"]["ready"] and ups["document-qa"]["ready"], health
     assert health["status"] == "ok"
 
 
