@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import kserve
+from fastapi import APIRouter
 from kserve import model_server
 from kserve.protocol.rest import server as rest_server
 
@@ -51,8 +54,10 @@ def _rest_server_class(settings: ServiceSettings):
     return RESTServer
 
 
-def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None) -> None:
-    """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM."""
+def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | None = None,
+          routers: Sequence[APIRouter] = ()) -> None:
+    """Serve a loaded model over REST (and gRPC) until SIGINT/SIGTERM; `routers` are extra
+    routes (e.g. a streaming one) included on KServe's app, behind the same middlewares."""
     name = service_name or model.name
     model_server.RESTServer = _rest_server_class(settings)
     # gRPC messages are bounded like REST bodies (KServe reads these from its parsed args)
@@ -65,7 +70,9 @@ def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | No
     )
     # KServe configures its own logging in the constructor; ours replaces it.
     configure_logging(name, settings.log_level)
-    prepare_app(settings=settings, dataplane=server.dataplane)
+    app = prepare_app(settings=settings, dataplane=server.dataplane)
+    for router in routers:
+        app.include_router(router)
     export_gpu_budget(model.name, settings.max_memory_gb)
     logger.info(
         "serving model %s on http :%d grpc :%s (max request %.0f MB, header %.0f s, body %.0f s)",

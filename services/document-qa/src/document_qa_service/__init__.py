@@ -1,0 +1,1 @@
+"""document-qa-service: questions over your own documents, with citations, behind KServe."""

@@ -1,0 +1,65 @@
+"""The cluster mode: the same service code against a real `chroma run` server process (from
+the chromadb wheel), vectors stored in the server, owners isolated, deletes reaching it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ask, call, ingest, ok, service
+from document_qa_service import testdocs
+from kit.testing import ServerProcess, free_port
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory):
+    port = free_port()
+    chroma_bin = Path(sys.executable).with_name("chroma")
+    cmd = [str(chroma_bin), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
+           "--port", str(port)]
+    with ServerProcess(cmd, env={"ANONYMIZED_TELEMETRY": "False"}, ready_url=f"http://127.0.0.1:{port}/api/v2/heartbeat",
+                       name="chroma", timeout=120) as proc:
+        proc.url = f"http://127.0.0.1:{port}"
+        proc.port = port
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def remote(chroma, tmp_path_factory):
+    with service(tmp_path_factory.mktemp("meta"), name="docqa-remote", DOCQA_CHROMA_URL=chroma.url,
+                 DOCQA_COLLECTION="test_chunks") as proc:
+        yield proc
+
+
+def server_count(chroma) -> int:
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma.port,
+                                 settings=chromadb.config.Settings(anonymized_telemetry=False))
+    return client.get_collection("test_chunks").count()
+
+
+def test_vectors_live_in_the_server(chroma, remote):
+    doc = ingest(remote.url, "srv-a", "garden.html", testdocs.html_document("garden").encode(), "text/html")
+    assert server_count(chroma) == doc["chunks"] >= 1
+    assert not (Path(remote.env["DOCQA_DATA_DIR"]) / "chroma").exists()  # no embedded store at all
+    r = ask(remote.url, "srv-a", "How many raised beds does Greenfield Community Garden have?")
+    assert r["found"] and "48" in r["answer"] and r["citations"][0]["document_id"] == doc["id"]
+
+    assert ask(remote.url, "srv-b", "How many raised beds does Greenfield Community Garden have?")["found"] is False
+    assert call(remote.url, op="delete", owner="srv-b", document_id=doc["id"]).status_code == 404
+    assert server_count(chroma) == doc["chunks"]
+
+    assert ok(remote.url, op="delete", owner="srv-a", document_id=doc["id"]) == {"deleted": doc["id"]}
+    assert server_count(chroma) == 0
+    assert ask(remote.url, "srv-a", "How many raised beds does Greenfield Community Garden have?")["found"] is False
+
+
+def test_service_restart_keeps_server_vectors(chroma, remote):
+    doc = ingest(remote.url, "srv-c", "clinic.txt", testdocs.text_document("clinic").encode(), "text/plain")
+    remote.kill()
+    remote.start()
+    r = ask(remote.url, "srv-c", "Who is the head veterinarian at Birchwood?")
+    assert r["found"] and "Sollander" in r["answer"] and r["citations"][0]["document_id"] == doc["id"]
