@@ -63,3 +63,24 @@ def test_service_restart_keeps_server_vectors(chroma, remote):
     remote.start()
     r = ask(remote.url, "srv-c", "Who is the head veterinarian at Birchwood?")
     assert r["found"] and "Sollander" in r["answer"] and r["citations"][0]["document_id"] == doc["id"]
+
+
+def test_new_pod_with_empty_disk_rebuilds_from_the_server(chroma, remote, tmp_path):
+    """A replacement pod (empty data dir, as in a cluster without a volume) restores the document
+    list and the BM25 index from the Chroma server."""
+    doc = ingest(remote.url, "srv-d", "museum.txt", testdocs.text_document("museum").encode(), "text/plain")
+    listed = ok(remote.url, op="list", owner="srv-d")["documents"]
+    remote.stop()
+    with service(tmp_path / "fresh", name="docqa-fresh", DOCQA_CHROMA_URL=chroma.url,
+                 DOCQA_COLLECTION="test_chunks") as fresh:
+        assert "documents restored from chroma" in fresh.log_text()
+        assert ok(fresh.url, op="list", owner="srv-d")["documents"] == listed
+        r = ask(fresh.url, "srv-d", "Where can museum visitors park?")
+        assert r["found"] and r["citations"][0]["document_id"] == doc["id"]
+        # the keyword index came back too: an exact-name query ranks the right chunk first
+        r = ask(fresh.url, "srv-d", "Otto Brandvik glassmaker 1874")
+        assert r["found"] and "Brandvik" in r["answer"]
+        assert ok(fresh.url, op="delete", owner="srv-d", document_id=doc["id"]) == {"deleted": doc["id"]}
+    remote.start()
+    # the first pod learns about the delete at its start
+    assert ok(remote.url, op="list", owner="srv-d")["documents"] == []

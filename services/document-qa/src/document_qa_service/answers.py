@@ -27,7 +27,8 @@ def _words(text: str) -> set[str]:
 
 def best_sentence(question: str, qvec: np.ndarray, passages: list[Passage], embedder: Embedder) -> tuple[int, int, int]:
     """(passage index, start, end in page offsets) of the sentence of the top passages closest to
-    the question: cosine similarity, a small bonus for shared words, and for the passage's rank."""
+    the question: cosine similarity, a small bonus for shared words and for the passage's rank, a
+    penalty for fragments under five words (headings, titles), which name a topic but answer nothing."""
     cands: list[tuple[int, int, int, str]] = []
     for i, p in enumerate(passages[:EXTRACT_FROM]):
         for s in sentence_spans(p.chunk.text):
@@ -40,6 +41,8 @@ def best_sentence(question: str, qvec: np.ndarray, passages: list[Passage], embe
     for j, (i, _, _, text) in enumerate(cands):
         overlap = len(qwords & _words(text)) / max(1, len(qwords))
         score = float(np.dot(vecs[j], qvec)) + 0.15 * overlap - 0.03 * i
+        if len(text.split()) < 5:
+            score -= 0.3
         if score > best_score:
             best, best_score = j, score
     i, start, end, _ = cands[best]

@@ -44,7 +44,7 @@ class Engine:
         self.generator = answers.Generator(resolve_model_dir(settings.llm_model, "DOCQA_LLM_MODEL"), device,
                                            settings.max_new_tokens) if settings.llm_model else None
         self.store = Store(settings.data_dir, settings.chroma_url, settings.collection, settings.hnsw_ef_search)
-        self.store.sweep_orphans()
+        self.store.sync()
         self.retriever = Retriever(self.store, self.embedder, self.reranker, settings.candidates, settings.rrf_k)
 
     @property

@@ -1,13 +1,16 @@
 """Documents, chunks and both indexes, every query filtered by owner.
 
-- metadata and the BM25 index: SQLite (documents, chunks, an FTS5 table ranked with bm25()),
-  one file under `data_dir`;
-- dense vectors: a Chroma collection, embedded (`chromadb.PersistentClient` under `data_dir`) or a
-  `chroma run` server (`chromadb.HttpClient`), the same code either way.
+- Chroma is the system of record: collection `<name>` holds each chunk (vector, text, owner,
+  document id, page, offsets), `<name>_documents` one record per document (its metadata). It is
+  embedded (`chromadb.PersistentClient` under `data_dir`) or a `chroma run` server
+  (`chromadb.HttpClient`), the same code either way.
+- SQLite under `data_dir` holds the BM25 index (FTS5, ranked with bm25()) and the document and
+  chunk rows queries join with. It is rebuilt from Chroma at start for documents it lacks (a
+  new pod with an empty disk, in a cluster) and drops documents Chroma no longer has.
 
-An ingest writes SQLite in one transaction that commits only after Chroma accepted the vectors, so
-a crash leaves no half document visible (at worst orphan vectors, which no query returns: hits are
-joined with SQLite, and `sweep_orphans` at start deletes them).
+An ingest writes the chunks, then the document record (the commit point in Chroma), then commits
+SQLite; a crash before the record leaves orphan chunks that no query returns (hits are joined with
+SQLite) and `sync` deletes; after it, `sync` restores the SQLite rows.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 from urllib.parse import urlparse
@@ -101,6 +105,8 @@ class Store:
             configuration={"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": ef_search,
                                     "max_neighbors": 32}},
             metadata={"ai-platform": "document-qa chunks"})
+        self.documents = self.client.get_or_create_collection(
+            f"{collection}_documents", embedding_function=None, metadata={"ai-platform": "document-qa documents"})
         self.batch = max(1, min(5000, self.client.get_max_batch_size()))
         logger.info("store: sqlite at %s, chroma %s (collection %s)", data_dir, chroma_url or "embedded",
                     collection)
@@ -112,30 +118,35 @@ class Store:
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0]
+                # the listing order: microseconds since the epoch, unique and increasing in this store
+                last = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]
+                doc = {**doc, "seq": max(last + 1, time.time_ns() // 1000)}
                 self.db.execute(
                     "INSERT INTO documents VALUES (:id, :owner, :filename, :content_type, :kind, :bytes, :pages, "
-                    ":chunks, :characters, :text_pages, :ocr_pages, :created_at, :seq)", {**doc, "seq": seq})
+                    ":chunks, :characters, :text_pages, :ocr_pages, :created_at, :seq)", doc)
                 rows = [(cid, doc["id"], doc["owner"], i, c.page, c.start, c.end, c.text)
                         for i, (cid, c) in enumerate(zip(ids, chunks))]
                 self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self.db.executemany("INSERT INTO chunks_fts (text, chunk_id, owner, document_id) VALUES (?, ?, ?, ?)",
                                     [(c.text, cid, doc["owner"], doc["id"]) for cid, c in zip(ids, chunks)])
-                self.add_vectors(ids, vectors, [{"owner": doc["owner"], "document_id": doc["id"], "page": c.page}
-                                                for c in chunks])
+                self.add_vectors(ids, vectors, [{"owner": doc["owner"], "document_id": doc["id"], "page": c.page,
+                                                 "start": c.start, "end": c.end, "ord": i}
+                                                for i, c in enumerate(chunks)], [c.text for c in chunks])
+                self.documents.add(ids=[doc["id"]], embeddings=[[1.0]], metadatas=[dict(doc)])
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 self._delete_vectors(doc["id"])
                 raise
 
-    def add_vectors(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
+    def add_vectors(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], texts: list[str]) -> None:
         for i in range(0, len(ids), self.batch):
             self.collection.add(ids=ids[i:i + self.batch], embeddings=vectors[i:i + self.batch],
-                                metadatas=metadatas[i:i + self.batch])
+                                metadatas=metadatas[i:i + self.batch], documents=texts[i:i + self.batch])
 
     def _delete_vectors(self, document_id: str) -> None:
         try:
+            self.documents.delete(ids=[document_id])
             self.collection.delete(where={"document_id": document_id})
         except Exception as exc:  # cleaning up after a failure: keep the first error
             logger.warning("could not delete the vectors of %s: %s", document_id, type(exc).__name__)
@@ -169,6 +180,7 @@ class Store:
                 if n:
                     self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
                     self.db.execute("DELETE FROM chunks_fts WHERE document_id = ?", (document_id,))
+                    self.documents.delete(ids=[document_id])  # first: without it the chunks are orphans
                     self.collection.delete(where={"$and": [{"owner": owner}, {"document_id": document_id}]})
                 self.db.execute("COMMIT")
             except BaseException:
@@ -176,23 +188,64 @@ class Store:
                 raise
         return bool(n)
 
-    def sweep_orphans(self) -> int:
-        """Delete vectors whose document SQLite does not have (left by a crash mid-ingest)."""
-        known = {r[0] for r in self.db.execute("SELECT id FROM documents")}
-        seen: set[str] = set()
+    def _all(self, collection, include: list[str], where: dict | None = None, page: int = 5000):
         offset = 0
         while True:
-            got = self.collection.get(include=["metadatas"], limit=10000, offset=offset)
+            got = collection.get(include=include, where=where, limit=page, offset=offset)
             if not got["ids"]:
-                break
-            seen.update(m["document_id"] for m in got["metadatas"])
+                return
+            yield got
             offset += len(got["ids"])
-        orphans = seen - known
+
+    def sync(self) -> dict[str, int]:
+        """Make SQLite match Chroma: restore documents it lacks (their chunks and BM25 rows), drop
+        those Chroma no longer has, and delete chunks without a document record (a crash mid-ingest)."""
+        records = {}
+        for got in self._all(self.documents, ["metadatas"]):
+            records.update(zip(got["ids"], got["metadatas"]))
+        with self.lock:
+            local = {r[0] for r in self.db.execute("SELECT id FROM documents")}
+        restored = 0
+        for document_id in sorted(set(records) - local, key=lambda d: records[d]["seq"]):
+            rows = []
+            for got in self._all(self.collection, ["metadatas", "documents"], where={"document_id": document_id}):
+                rows += [(cid, m, text) for cid, m, text in zip(got["ids"], got["metadatas"], got["documents"])]
+            rows.sort(key=lambda r: r[1]["ord"])
+            doc = records[document_id]
+            with self.lock:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    self.db.execute(
+                        "INSERT INTO documents VALUES (:id, :owner, :filename, :content_type, :kind, :bytes, :pages, "
+                        ":chunks, :characters, :text_pages, :ocr_pages, :created_at, :seq)", doc)
+                    self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                        [(cid, document_id, doc["owner"], m["ord"], m["page"], m["start"], m["end"], t)
+                                         for cid, m, t in rows])
+                    self.db.executemany("INSERT INTO chunks_fts (text, chunk_id, owner, document_id) VALUES (?, ?, ?, ?)",
+                                        [(t, cid, doc["owner"], document_id) for cid, m, t in rows])
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            restored += 1
+        dropped = 0
+        for document_id in local - set(records):
+            with self.lock:
+                self.db.execute("DELETE FROM chunks_fts WHERE document_id = ?", (document_id,))
+                self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            dropped += 1
+        chunk_docs: set[str] = set()
+        for got in self._all(self.collection, ["metadatas"]):
+            chunk_docs.update(m["document_id"] for m in got["metadatas"])
+        orphans = chunk_docs - set(records)
         for document_id in orphans:
             self.collection.delete(where={"document_id": document_id})
-        if orphans:
-            logger.info("deleted the vectors of %d unfinished ingests", len(orphans))
-        return len(orphans)
+        counts = {"restored": restored, "dropped": dropped, "orphans": len(orphans)}
+        if any(counts.values()):
+            logger.info("store sync: %d documents restored from chroma, %d dropped, %d unfinished ingests removed",
+                        restored, dropped, len(orphans))
+        return counts
 
     @staticmethod
     def _row(cur, row) -> dict:

@@ -2,9 +2,11 @@
 
 `event: token` `{"text"}` per generated piece, then `event: answer` with the whole ask result;
 bad requests get kit's JSON 4xx before the stream starts, later failures `event: error`
-`{"error": {"code", "message"}}`, and the stream ends."""
+`{"error": {"code", "message"}}`, and the stream ends.
 
-from __future__ import annotations
+(No `from __future__ import annotations` here: FastAPI must see the dependencies of the
+route, which are local to `stream_router`, as objects.)"""
+
 
 import asyncio
 import json
