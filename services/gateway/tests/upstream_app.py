@@ -83,6 +83,9 @@ def docqa(instance: dict) -> dict | JSONResponse:
         return {"document": entry["doc"]}
     if op == "ask":
         wanted = set(instance.get("document_ids") or []) or None
+        for i in sorted(wanted or []):
+            if i not in DOCS or DOCS[i]["owner"] != owner:
+                return _kit_error(404, "document_not_found", f"no document '{i}'")
         q = _words(instance["question"])
         best = (0, None, None, 0)
         for entry in DOCS.values():

@@ -71,8 +71,14 @@ def check(model: type[M], prediction, route: str) -> M:
 
 
 async def call(upstream: Upstream, instance: dict, model: type[M], request_id: str | None) -> M:
-    prediction = await upstream.infer_json(instance, request_id)
-    return check(model, prediction, upstream.route.name)
+    """One operation as a v1 predict (document-qa speaks v1 JSON only). The service answers an
+    ingest as `{"predictions": [result]}` and the other operations with the result itself;
+    both are read."""
+    route = upstream.route
+    doc = await upstream._post(f"/v1/models/{route.model}:predict", {"instances": [instance]}, request_id, None)
+    preds = doc.get("predictions") if isinstance(doc, dict) else None
+    prediction = preds[0] if isinstance(preds, list) and len(preds) == 1 and isinstance(preds[0], dict) else doc
+    return check(model, prediction, route.name)
 
 
 def ingest_instance(spec: dict, data: bytes) -> dict:

@@ -88,7 +88,7 @@ class Citation(BaseModel):
 
 class AnswerOut(BaseModel):
     found: bool = Field(description="false: not found in your documents (no invented answer)")
-    answer: str
+    answer: str | None = Field(None, description="null when not found")
     mode: str = Field(description="extractive or generative")
     citations: list[Citation]
 
