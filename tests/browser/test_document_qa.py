@@ -69,7 +69,9 @@ def test_document_qa_service_down_is_shown_clearly(signed_in, stack, shot):
         expect(banner).to_contain_text("document-qa")
         page.get_by_label("Question", exact=True).fill("Anything?")
         page.get_by_role("button", name="Ask").click()
+        expect(page.get_by_role("button", name="Ask", exact=True)).to_be_enabled()  # the ask has ended
         expect(banner).to_be_visible()
+        expect(page.locator(".answer-card")).to_have_count(0)
         assert "Traceback" not in banner.inner_text()
         shot(page, "document-qa-down")
     finally:

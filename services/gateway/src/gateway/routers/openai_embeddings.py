@@ -9,22 +9,13 @@ import struct
 from fastapi import APIRouter
 from kit.logging import request_id_var
 
-from ..deps import GW, Auth, require_scope
+from ..deps import GW, Auth, require_scope, route_for_model
 from ..docqa import call
 from ..docqa_schemas import EmbeddingItem, EmbeddingsIn, EmbeddingsOut, EmbeddingUsage, UpstreamEmbeddings
 from ..errors import ApiError
 from ..schemas import error_responses
 
 router = APIRouter(tags=["openai"])
-
-
-def _route(gw, model: str):
-    route = gw.routes.for_model("document-qa", model)
-    if route is None:
-        names = sorted({a for r in gw.routes.routes if r.kind == "document-qa" for a in [r.name, *r.aliases]})
-        raise ApiError(404, f"model '{model}' not found; available: {', '.join(names) or 'none'}",
-                       code="model_not_found")
-    return route
 
 
 def encode(vector: list[float], fmt: str) -> list[float] | str:
@@ -38,7 +29,7 @@ def encode(vector: list[float], fmt: str) -> list[float] | str:
              responses=error_responses(400, 401, 403, 404, 413, 422, 429, 502, 503, 504))
 async def create_embeddings(gw: GW, principal: Auth, body: EmbeddingsIn) -> EmbeddingsOut:
     """OpenAI `embeddings.create`: one vector per input text, in input order."""
-    route = _route(gw, body.model)
+    route = route_for_model(gw, "document-qa", body.model)
     require_scope(principal, route)
     if body.dimensions is not None:
         raise ApiError(400, "dimensions: this model's vectors have a fixed size; leave it out",
