@@ -1,9 +1,10 @@
 # ai-platform: `make run` starts everything locally, `make test` runs every test suite.
-.PHONY: run test bootstrap venvs crds help cluster-up deploy
+.PHONY: run test bootstrap venvs crds help cluster-up deploy new-service
 
 help:
 	@echo "make run    start every service locally (bootstraps what is missing); Ctrl-C stops all"
 	@echo "make test   run every suite in its own venv; ends with 'N passed, N failed'"
+	@echo "make new-service NAME=<name> PORT=<port> TASK=<kind>   a working service skeleton (scripts/new_service.py)"
 	@echo "make cluster-up   kind cluster with ingress-nginx, cert-manager and KServe (needs docker, kind, kubectl, helm)"
 	@echo "make deploy       build every image and install charts/ai-platform with skaffold"
 	@echo "                  (PROFILE=kind|k3s|cloud; cloud also REGISTRY=<registry>)"
@@ -19,6 +20,12 @@ test: bootstrap
 
 venvs:
 	@for d in services/*/ operators/*/ tests/ tests/cluster/; do [ -f $$d/requirements.txt ] && bash scripts/venv.sh $$d; done
+
+# A new model service in one command (docs/CONVENTIONS.md "A new service"):
+#   make new-service NAME=document-qa PORT=8002 TASK=document-qa [RESOURCE=documents] [PREFIX=DOCQA]
+new-service:
+	@python3 scripts/new_service.py --name "$(NAME)" --port "$(PORT)" --task "$(or $(TASK),custom)" \
+	  $(if $(RESOURCE),--resource "$(RESOURCE)") $(if $(PREFIX),--env-prefix "$(PREFIX)") $(if $(TITLE),--title "$(TITLE)")
 
 crds:
 	@cd operators/platform-operator && $$(bash ../../scripts/venv.sh .)/bin/python -m platform_operator crds --out crds/

@@ -34,6 +34,13 @@ keyfile="$root/.data/local-api-key"
 local_key=$("$root/scripts/local_key.sh" "$root/.data") || { echo "could not create $keyfile"; exit 1; }
 export GATEWAY_API_KEYS="${GATEWAY_API_KEYS:-$local_key}"
 
+# Routes of the services whose service.conf names a TASK (scripts/local_routes.py), unless the
+# user gave the gateway a route table of their own.
+if [ -z "${GATEWAY_ROUTES:-}" ] && [ -z "${GATEWAY_ROUTES_FILE:-}" ]; then
+  GATEWAY_ROUTES=$(python3 "$root/scripts/local_routes.py") || { echo "could not read the services' routes"; exit 1; }
+  export GATEWAY_ROUTES
+fi
+
 table=()
 for c in $confs; do
   ( NAME=; PORT=; READY=/; . "$c"; echo "$NAME $PORT $READY" ) > "$logs/.cur"

@@ -59,6 +59,11 @@ def aiservice_values_schema() -> dict:
     return spec
 
 
+def presets() -> list[str]:
+    """The model-service chart's presets (charts/model-service/presets/<name>.yaml), sorted."""
+    return sorted(p.stem for p in (MODEL_SERVICE_SCHEMA.parent / "presets").glob("*.yaml"))
+
+
 def model_service_values_schema() -> dict:
     image = {
         "type": "object", "additionalProperties": False,
@@ -75,7 +80,7 @@ def model_service_values_schema() -> dict:
             "enabled": {"type": "boolean"},
             "nameOverride": {"type": "string"},
             "fullnameOverride": {"type": "string"},
-            "preset": {"enum": ["", "vlm", "audio", "document-qa", "translation"]},
+            "preset": {"enum": ["", *presets()]},
             "name": {"type": "string", "pattern": "^([a-z]([-a-z0-9]*[a-z0-9])?)?$", "maxLength": 45},
             "image": image,
             "aiService": aiservice_values_schema(),

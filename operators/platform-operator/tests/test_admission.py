@@ -1,6 +1,6 @@
 """GPU memory admission: budgets fit the pool's memory minus its reserve, in a stable order."""
 
-from platform_operator.admission import Claim, allocated_gb, plan
+from platform_operator.admission import Claim, need_gb, plan
 from platform_operator.models import GPUPoolSpec
 
 POOL = GPUPoolSpec.model_validate({"gpuModel": "RTX 5060 Ti", "memoryGB": 16, "reserveGB": 1})
@@ -22,7 +22,7 @@ def test_services_are_admitted_in_creation_order_until_full():
     assert (refused.need_gb, refused.capacity_gb, refused.used_gb, refused.free_gb) == (6, 15, 14, 1)
     assert "needs 6 GB" in refused.message("rtx") and "capacity 15 GB" in refused.message("rtx")
     assert "1 GB free" in refused.message("rtx")
-    assert allocated_gb(decisions) == 14
+    assert sum(d.need_gb for d in decisions.values() if d.admitted) == 14
 
 
 def test_exact_fit_is_admitted():
@@ -61,4 +61,12 @@ def test_plan_does_not_depend_on_input_order():
 
 
 def test_empty_pool_plan():
-    assert plan(POOL, []) == {} and allocated_gb({}) == 0
+    assert plan(POOL, []) == {}
+
+
+def test_need_is_rounded_to_the_megabyte_so_sums_are_exact():
+    """0.1 GB x 3 replicas is 0.3 GB, not 0.30000000000000004: three of them fit a 0.9 GB pool."""
+    assert need_gb(0.1, 3) == 0.3
+    pool = GPUPoolSpec.model_validate({"gpuModel": "t", "memoryGB": 1.9, "reserveGB": 1.0, "replicas": 4})
+    claims = [Claim(f"ns/s{i}", need_gb(0.1, 3), f"2026-01-0{i + 1}T00:00:00Z", False) for i in range(3)]
+    assert all(d.admitted for d in plan(pool, claims).values())

@@ -77,3 +77,25 @@ def test_cli_refuses_names_kserve_cannot_use(tmp_path, capsys):
     path.write_text(yaml.safe_dump(doc))
     assert main(["render", str(path)]) == 1
     assert "DNS-1035" in capsys.readouterr().err
+
+
+def test_dry_run_admits_exactly_what_reconcile_would():
+    """The dry run and the operator share the admission code: the same services on the same pool
+    get the same decisions, also with budgets whose sum is not exact in binary floating point."""
+    from platform_operator.admission import plan
+    from platform_operator.models import GPUPoolSpec
+    from platform_operator.reconcile import claims_on
+
+    pool = {"apiVersion": "platform.ai-platform.dev/v1alpha1", "kind": "GPUPool", "metadata": {"name": "p"},
+            "spec": {"gpuModel": "t", "memoryGB": 7.0, "reserveGB": 1.0, "replicas": 8}}
+    services = []
+    for i, (gb, replicas) in enumerate([(0.7, 3), (0.6, 1), (0.7, 3), (0.6, 2), (0.9, 1)]):
+        services.append({"apiVersion": "platform.ai-platform.dev/v1alpha1", "kind": "AIService",
+                         "metadata": {"name": f"s{i}", "namespace": "ns", "creationTimestamp": f"{i:06d}"},
+                         "spec": {"task": "custom", "image": "i", "gpu": {"memoryGB": gb},
+                                  "scaling": {"minReplicas": 1, "maxReplicas": replicas}}})
+    rendered = render_documents([pool, *services], namespace="ns")
+    dry = {o["metadata"]["name"] for o in rendered.objects if o["kind"] == "InferenceService"}
+    decisions = plan(GPUPoolSpec.model_validate(pool["spec"]), claims_on("p", [pool], services))
+    assert dry == {k.split("/")[1] for k, d in decisions.items() if d.admitted}
+    assert dry == {"s0", "s1", "s2", "s3"}  # 2.1 + 0.6 + 2.1 + 1.2 = 6 GB fills it exactly; s4 does not fit

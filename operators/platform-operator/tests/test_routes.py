@@ -3,6 +3,9 @@
 import json
 import os
 from pathlib import Path
+from typing import get_args
+
+import jsonschema
 
 import pytest
 import yaml
@@ -11,7 +14,7 @@ from k8s_schemas import validate
 
 from platform_operator.config import OperatorConfig
 from platform_operator.dryrun import render_documents
-from platform_operator.models import AIServiceSpec
+from platform_operator.models import AIServiceSpec, Task
 from platform_operator.routes import (
     RouteConflict,
     dump_table,
@@ -27,12 +30,34 @@ def entry(name, task, ns="ai-platform", **route):
     return route_entry(name, ns, AIServiceSpec.model_validate({"task": task, "image": "i", "route": route}))
 
 
-def test_transcription_entry_matches_the_gateway_format():
-    assert entry("audio", "transcription") == {
-        "name": "audio", "kind": "transcription", "resource": "transcriptions",
-        "path": "/api/v1/transcriptions", "upstream": "http://audio-predictor.ai-platform.svc.cluster.local",
-        "model": "audio", "protocol": "v1", "scopes": ["transcriptions"], "timeout_s": 300,
-        "max_upload_mb": 100, "max_concurrency": 4}
+SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "tests" / "contracts" / "route-table.schema.json")
+                    .read_text(encoding="utf-8"))
+
+
+def valid_table(routes: list[dict]) -> None:
+    """Validate routes against the gateway's route-table schema (generated from its model)."""
+    jsonschema.validate({"routes": routes}, SCHEMA)
+
+
+def test_every_task_renders_a_route_the_gateway_accepts():
+    tasks = list(get_args(Task))
+    assert tasks == SCHEMA["$defs"]["Route"]["properties"]["kind"]["enum"], "task list and route kinds differ"
+    valid_table([entry("my-svc", task) for task in tasks])
+    valid_table([entry("vlm", "statement-extraction", resource="bank-statements", scopes=["statements", "admin"],
+                       protocol="v2", timeoutSeconds=900, maxUploadMB=75, maxConcurrency=2)])
+
+
+def test_transcription_entry_has_the_tasks_defaults():
+    e = entry("audio", "transcription")
+    assert (e["resource"], e["path"], e["model"], e["protocol"], e["scopes"], e["timeout_s"], e["max_upload_mb"]) == \
+        ("transcriptions", "/api/v1/transcriptions", "audio", "v1", ["transcriptions"], 300, 100)
+    assert e["upstream"] == "http://audio-predictor.ai-platform.svc.cluster.local"
+
+
+def test_a_drifted_entry_fails_the_contract():
+    bad = {**entry("audio", "transcription"), "timeoutSeconds": 300}
+    with pytest.raises(jsonschema.ValidationError):
+        valid_table([bad])
 
 
 @pytest.mark.parametrize("task,resource,model", [
@@ -138,6 +163,7 @@ def test_committed_route_sample_is_what_the_operator_renders():
     AIP_UPDATE_CONTRACTS=1 and commit the change."""
     text = render_sample_table()
     table = json.loads(text)
+    valid_table(table["routes"])
     assert {r["protocol"] for r in table["routes"]} == {"v1", "v2"}
     assert {r["name"] for r in table["routes"]} == {"audio", "document-qa", "translation", "vlm"}
     if os.environ.get("AIP_UPDATE_CONTRACTS") == "1":

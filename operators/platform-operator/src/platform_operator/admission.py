@@ -41,6 +41,12 @@ class Decision:
                 f"{self.free_gb:g} GB free")
 
 
+def need_gb(memory_gb: float, max_replicas: int) -> float:
+    """GPU memory one AIService claims: its budget per replica times maxReplicas (every replica may
+    land on the GPU), rounded to the MB so sums stay exact."""
+    return round(memory_gb * max_replicas, 3)
+
+
 def plan(pool: GPUPoolSpec, claims: list[Claim]) -> dict[str, Decision]:
     """Decide every claim on a pool.
 
@@ -58,8 +64,3 @@ def plan(pool: GPUPoolSpec, claims: list[Claim]) -> dict[str, Decision]:
         if fits:
             used += claim.need_gb
     return out
-
-
-def allocated_gb(decisions: dict[str, Decision]) -> float:
-    """Memory held by the admitted claims."""
-    return round(sum(d.need_gb for d in decisions.values() if d.admitted), 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import API_VERSION
-from .admission import Claim, plan
+from .admission import Claim, need_gb, plan
 from .config import OperatorConfig
 from .models import AISERVICE_NAME_RULE, AIServiceSpec, GPUPoolSpec
 from .reconcile import NoPool, choose_pool
@@ -57,7 +57,7 @@ def render_documents(docs: list[dict], namespace: str = "default",
                 out.notes.append(f"AIService {ns}/{name} not admitted: {exc}")
                 continue
             pool_of[f"{ns}/{name}"] = pool_name
-            need = spec.gpu.memory_gb * spec.scaling.max_replicas
+            need = need_gb(spec.gpu.memory_gb, spec.scaling.max_replicas)
             claims.setdefault(pool_name, []).append(Claim(f"{ns}/{name}", need, order, False))
     decisions = {k: d for pool_name, cs in claims.items() for k, d in plan(pool_specs[pool_name], cs).items()}
     table: dict = {"routes": []}

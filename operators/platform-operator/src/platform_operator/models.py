@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
-TASKS = ("transcription", "statement-extraction", "document-qa", "translation", "custom")
 Task = Literal["transcription", "statement-extraction", "document-qa", "translation", "custom"]
 DeploymentMode = Literal["Standard", "Knative"]
 

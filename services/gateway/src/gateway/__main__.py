@@ -1,4 +1,4 @@
-"""Command line: `python -m gateway serve | migrate | keys create|list|revoke`."""
+"""Command line: `python -m gateway serve | migrate | keys create|list|revoke | route-schema`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from kit.logging import configure_logging
 
+from .routetable import dump_route_table_schema
 from .settings import Settings
 
 log = logging.getLogger("gateway.cli")
@@ -118,14 +120,25 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--all", action="store_true", help="include revoked keys")
     r = ks.add_parser("revoke", help="revoke a key by its id")
     r.add_argument("key_id")
+    rs = sub.add_parser("route-schema", help="print (or --out write) the route table's JSON Schema")
+    rs.add_argument("--out", type=Path, help="file to write, e.g. tests/contracts/route-table.schema.json")
     return p
+
+
+def cmd_route_schema(args, settings: Settings) -> int:
+    text = dump_route_table_schema()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging("gateway", settings.log_level if args.cmd == "serve" else "WARNING")
-    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "keys": cmd_keys}
+    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "keys": cmd_keys, "route-schema": cmd_route_schema}
     return handlers[args.cmd](args, settings)
 
 

@@ -37,7 +37,9 @@ DOCQA_PATHS = ("/api/v1/documents", "/api/v1/questions", "/v1/embeddings")
 class Route(BaseModel):
     """One entry of the route table (docs/GATEWAY_API.md)."""
 
-    model_config = {"extra": "ignore"}
+    # unknown keys are ignored when serving (a newer operator's table still loads), but the
+    # published schema forbids them, so a writer's drift fails its tests instead
+    model_config = {"extra": "ignore", "json_schema_extra": {"additionalProperties": False}}
 
     name: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
     kind: RouteKind
@@ -87,7 +89,23 @@ class Route(BaseModel):
 
 
 class RouteFile(BaseModel):
+    """The route table document: `{"routes": [...]}` (a ConfigMap key in the cluster)."""
+
     routes: list[Route]
+
+
+def route_table_schema() -> dict:
+    """The route table's JSON Schema, generated from the models above. Committed as
+    tests/contracts/route-table.schema.json (`python -m gateway route-schema`), which the operator's
+    tests validate every route it renders against."""
+    schema = RouteFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ai-platform gateway route table"
+    return schema
+
+
+def dump_route_table_schema() -> str:
+    return json.dumps(route_table_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def parse_routes(text: str) -> list[Route]:
