@@ -1,9 +1,9 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against the real platform.
 
 A session fixture starts the real stack on free loopback ports, each service from its own
-service.conf and venv, exactly as `make run` does: audio-service, vlm-service, the gateway
-(pointed at them, with seeded keys, a temp data dir and two extra routes whose upstreams are
-not running) and the web frontend (serve.sh). Screenshots go to $AIP_ARTIFACTS or
+service.conf and venv, exactly as `make run` does: audio-service, vlm-service,
+document-qa-service, the gateway (pointed at them, with seeded keys, a temp data dir and two
+extra translation routes whose upstreams are not running) and the web frontend (serve.sh). Screenshots go to $AIP_ARTIFACTS or
 tests/browser/artifacts/.
 """
 
@@ -98,6 +98,7 @@ class Service:
 class Stack:
     audio: Service
     vlm: Service
+    docqa: Service
     gateway: Service
     web: Service
     data_dir: Path
@@ -107,7 +108,7 @@ class Stack:
     @property
     def services(self) -> list[Service]:
         extra = [s for s in (self.translation, self.translation_bare) if s is not None]
-        return [self.audio, self.vlm, *extra, self.gateway, self.web]
+        return [self.audio, self.vlm, self.docqa, *extra, self.gateway, self.web]
 
 
 def tiny_translation_model(out: Path) -> Path:
@@ -148,8 +149,6 @@ def _start_stack():
          "scopes": ["translations"], "timeout_s": 30},
         {"name": "translation-legal", "kind": "translation", "upstream": f"http://127.0.0.1:{free_port()}",
          "scopes": ["translation"], "timeout_s": 5},
-        {"name": "document-qa", "kind": "document-qa", "upstream": f"http://127.0.0.1:{free_port()}",
-         "scopes": ["document-qa"], "timeout_s": 5},
     ]}
     audio = Service("audio", ROOT / "services" / "audio", audio_port,
                     {"AUDIO_PORT": str(audio_port), "AUDIO_GRPC_PORT": str(free_port()), "AUDIO_HOST": "127.0.0.1"}, 300)
@@ -160,12 +159,17 @@ def _start_stack():
         "TRANSLATION_MODEL": str(tiny_translation_model(data_dir / "opus-mt-en-de-tiny"))}, 300)
     translation_bare = Service("translation-bare", ROOT / "services" / "translation", bare_port, {
         "TRANSLATION_PORT": str(bare_port), "TRANSLATION_GRPC_PORT": str(free_port()), "TRANSLATION_MODEL": ""}, 300)
+    docqa_port = free_port()
+    docqa = Service("document-qa", ROOT / "services" / "document-qa", docqa_port,
+                    {"DOCQA_PORT": str(docqa_port), "DOCQA_GRPC_PORT": str(free_port()), "DOCQA_HOST": "127.0.0.1",
+                     "DOCQA_DATA_DIR": str(data_dir / "document-qa")}, 300)
     gw_port = free_port()
     gateway = Service("gateway", ROOT / "services" / "gateway", gw_port, {
         "GATEWAY_PORT": str(gw_port),
         "GATEWAY_AUDIO_URL": audio.url,
         "GATEWAY_VLM_URL": vlm.url,
         "GATEWAY_TRANSLATION_URL": translation.url,
+        "GATEWAY_DOCQA_URL": docqa.url,
         "GATEWAY_API_KEYS": f"{FULL_KEY};{AUDIO_ONLY_KEY}:transcriptions",
         "GATEWAY_DATA_DIR": str(data_dir / "gateway"),
         "GATEWAY_ROUTES": json.dumps(extra_routes),
@@ -174,7 +178,7 @@ def _start_stack():
     web_port = free_port()
     web = Service("web-frontend", ROOT / "services" / "web-frontend", web_port,
                   {"WEB_PORT": str(web_port), "WEB_GATEWAY_URL": gateway.url}, 600)
-    s = Stack(audio, vlm, gateway, web, data_dir, translation, translation_bare)
+    s = Stack(audio, vlm, docqa, gateway, web, data_dir, translation, translation_bare)
     try:
         for svc in s.services:
             svc.prepare()
@@ -183,12 +187,14 @@ def _start_stack():
         vlm.start(wait=False)
         translation.start(wait=False)
         translation_bare.start(wait=False)
+        docqa.start(wait=False)
         gateway.start()
         web.start()
         audio.wait_ready()
         vlm.wait_ready()
         translation.wait_ready()
         translation_bare.wait_ready()
+        docqa.wait_ready()
         yield s
     finally:
         for svc in reversed(s.services):

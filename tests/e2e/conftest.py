@@ -1,5 +1,5 @@
-"""End-to-end fixtures: the real gateway, audio-service and vlm-service as processes on free
-loopback ports, each started from its own venv (scripts/venv.sh) with its service.conf RUN."""
+"""End-to-end fixtures: the real gateway, audio-service, vlm-service and document-qa-service as
+processes on free loopback ports, each started from its own venv (scripts/venv.sh) with its service.conf RUN."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from kit.testing import ServerProcess, free_port
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-key-0123456789abcdef"
 STMT_ONLY_KEY = "e2e-stmt-key-0123456789"
+DOCS_KEY_A = "e2e-docs-key-a-0123456789"
+DOCS_KEY_B = "e2e-docs-key-b-0123456789"
 
 
 def service_conf(name: str) -> dict[str, str]:
@@ -52,15 +54,17 @@ class Service(ServerProcess):
 
 @pytest.fixture(scope="session")
 def keys() -> dict[str, str]:
-    """The gateway's API keys in these tests: `all` scopes, and statements only."""
-    return {"all": API_KEY, "statements": STMT_ONLY_KEY}
+    """The gateway's API keys in these tests: `all` scopes, statements only, and two keys with
+    the `documents` scope (two owners of documents)."""
+    return {"all": API_KEY, "statements": STMT_ONLY_KEY, "docs_a": DOCS_KEY_A, "docs_b": DOCS_KEY_B}
 
 
 @pytest.fixture(scope="session")
 def ports() -> dict[str, int]:
     """Ports fixed up front, so the gateway can be told where each service will listen and
     starts (and stays up) whether or not a service is running."""
-    return {"audio": free_port(), "vlm": free_port(), "translation": free_port(), "gateway": free_port()}
+    return {"audio": free_port(), "vlm": free_port(), "translation": free_port(), "docqa": free_port(),
+            "gateway": free_port()}
 
 
 @pytest.fixture(scope="session")
@@ -92,14 +96,25 @@ def translation_service(ports, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def docqa_service(ports, tmp_path_factory):
+    """document-qa-service with its store in a temp dir that outlives a restart of the process."""
+    data = tmp_path_factory.mktemp("docqa-data")
+    svc = Service("document-qa", {"DOCQA_PORT": str(ports["docqa"]), "DOCQA_GRPC_PORT": str(free_port()),
+                                  "DOCQA_HOST": "127.0.0.1", "DOCQA_DATA_DIR": str(data)}, ports["docqa"])
+    with svc:
+        yield svc
+
+
+@pytest.fixture(scope="session")
 def gateway(ports, tmp_path_factory):
     port = ports["gateway"]
     data = tmp_path_factory.mktemp("gateway")
     svc = Service("gateway", {
         "GATEWAY_PORT": str(port),
         "GATEWAY_DATA_DIR": str(data),
-        "GATEWAY_API_KEYS": f"{API_KEY};{STMT_ONLY_KEY}:statements",
+        "GATEWAY_API_KEYS": f"{API_KEY};{STMT_ONLY_KEY}:statements;{DOCS_KEY_A}:documents;{DOCS_KEY_B}:documents",
         "GATEWAY_AUDIO_URL": f"http://127.0.0.1:{ports['audio']}",
+        "GATEWAY_DOCQA_URL": f"http://127.0.0.1:{ports['docqa']}",
         "GATEWAY_VLM_URL": f"http://127.0.0.1:{ports['vlm']}",
         "GATEWAY_TRANSLATION_URL": f"http://127.0.0.1:{ports['translation']}",
         "GATEWAY_BREAKER_FAILURES": "2",

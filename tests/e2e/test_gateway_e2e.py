@@ -18,10 +18,11 @@ def client(gateway, key: str) -> httpx.Client:
     return httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {key}"}, timeout=300)
 
 
-def test_health_lists_the_real_upstreams_ready(gateway, keys, audio_service, vlm_service, translation_service):
+def test_health_lists_the_real_upstreams_ready(gateway, keys, audio_service, vlm_service, translation_service,
+                                               docqa_service):
     health = httpx.get(f"{gateway.url}/api/v1/health", timeout=30).json()
     ups = {u["name"]: u for u in health["upstreams"]}
-    assert ups["audio"]["ready"] and ups["vlm"]["ready"] and ups["translation"]["ready"], health
+    assert all(ups[n]["ready"] for n in ("audio", "vlm", "translation", "document-qa")), health
     assert health["status"] == "ok"
     # each upstream's start-up GPU check: device and budget
     audio, vlm = ups["audio"]["device"], ups["vlm"]["device"]

@@ -84,13 +84,15 @@ def test_v1_statement_and_generic_routes_next_to_it(sample_gateway, sample_upstr
         r = c.post("/api/v1/statements", files={"file": ("s.png", make_png(), "image/png")},
                    data={"date_order": "YMD"})
         t = c.post("/api/v1/translations", json={"text": "Hallo Welt", "target": "en"})
-        q = c.post("/api/v1/documents", json={"question": "Wer?"})
+        up = c.post("/api/v1/documents", files={"file": ("a.md", b"Berlin is the capital of Germany.", "text/markdown")})
+        q = c.post("/api/v1/questions", json={"question": "What is the capital of Germany?"})
     assert r.status_code == 200, r.text
     assert r.json()["options"]["date_order"] == "YMD"
     assert "protocol" not in sample_upstreams["vlm"].last()["last"]  # the v1 path
     assert t.status_code == 200 and t.json() == {"echo": {"text": "Hallo Welt", "target": "en", "source": "auto"},
                                                  "model": "translation"}
-    assert q.status_code == 200 and q.json()["model"] == "document-qa"
+    assert up.status_code == 201, up.text
+    assert q.status_code == 200 and q.json()["citations"][0]["document_id"] == up.json()["document"]["id"]
 
 
 def test_a_bad_route_is_left_out_alone_and_reported(tmp_path, sqlite_url, upstreams):

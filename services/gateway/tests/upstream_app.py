@@ -19,6 +19,9 @@ of the model services (kit's error body included), with knobs for delay and fail
   (nothing more after it).
 - `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...}` sets
   behaviour for every call.
+- model `document-qa`, an instance with `op` (ingest, list, get, delete, ask, embed): the
+  document-qa-service contract over an in-memory store (word-overlap retrieval), and
+  `POST /v1/models/document-qa:stream` for an ask as server-sent events.
 - `GET /last` -> the last predict call's headers and instance (without the base64 data).
 - `/v2/health/live`, `/v2/health/ready`, `/v2/models/<model>/ready`.
 """
@@ -28,8 +31,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import datetime
+import hashlib
 import json
+import re
 import struct
+import uuid
 import zlib
 
 import uvicorn
@@ -40,6 +47,87 @@ from starlette.routing import Route
 
 STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {},
          "stream_mode": "ok"}
+DOCS: dict[str, dict] = {}  # document-qa: id -> {"owner", "doc", "text"}
+
+
+def _kit_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code}, status_code=status)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def docqa(instance: dict) -> dict | JSONResponse:
+    """The document-qa-service contract over an in-memory store."""
+    op, owner = instance.get("op"), instance.get("owner")
+    if op == "embed":
+        vecs = [[b / 255 for b in hashlib.sha256(t.encode()).digest()[:8]] for t in instance["input"]]
+        return {"model": "all-MiniLM-L6-v2", "embeddings": vecs,
+                "tokens": sum(len(t.split()) for t in instance["input"])}
+    if not owner:
+        return _kit_error(400, "invalid_input", "owner is required")
+    if op == "ingest":
+        data = base64.b64decode(instance["data"])
+        if not data:
+            return _kit_error(400, "empty_document", "the document is empty")
+        if instance["content_type"] == "application/pdf":
+            return _kit_error(422, "unreadable_document", "this PDF cannot be read")
+        text = data.decode("utf-8", "replace")
+        doc = {"id": uuid.uuid4().hex[:16], "filename": instance["filename"],
+               "content_type": instance["content_type"], "bytes": len(data), "pages": 1,
+               "chunks": max(1, len(text) // 500), "characters": len(text),
+               "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+               "sources": {"text": 1, "ocr": 0}}
+        DOCS[doc["id"]] = {"owner": owner, "doc": doc, "text": text}
+        return {"document": doc}
+    if op == "list":
+        return {"documents": [d["doc"] for d in DOCS.values() if d["owner"] == owner]}
+    if op in ("get", "delete"):
+        entry = DOCS.get(instance.get("document_id", ""))
+        if entry is None or entry["owner"] != owner:
+            return _kit_error(404, "document_not_found", f"document '{instance.get('document_id')}' not found")
+        if op == "delete":
+            del DOCS[entry["doc"]["id"]]
+            return {"deleted": entry["doc"]["id"]}
+        return {"document": entry["doc"]}
+    if op == "ask":
+        wanted = set(instance.get("document_ids") or []) or None
+        for i in sorted(wanted or []):
+            if i not in DOCS or DOCS[i]["owner"] != owner:
+                return _kit_error(404, "document_not_found", f"no document '{i}'")
+        q = _words(instance["question"])
+        best = (0, None, None, 0)
+        for entry in DOCS.values():
+            if entry["owner"] != owner or (wanted and entry["doc"]["id"] not in wanted):
+                continue
+            for m in re.finditer(r"[^.!?]+[.!?]?", entry["text"]):
+                score = len(q & _words(m.group()))
+                if score > best[0]:
+                    best = (score, entry, m.group().strip(), m.start() + len(m.group()) - len(m.group().lstrip()))
+        score, entry, sentence, start = best
+        if entry is None:
+            return {"found": False, "answer": "not found in your documents", "mode": "extractive", "citations": []}
+        cite = {"document_id": entry["doc"]["id"], "filename": entry["doc"]["filename"], "page": 1,
+                "start": start, "end": start + len(sentence), "text": sentence, "score": float(score),
+                "answer_start": 0, "answer_end": len(sentence)}
+        return {"found": True, "answer": sentence, "mode": "extractive", "citations": [cite]}
+    return _kit_error(400, "invalid_input", f"unknown op {op!r}")
+
+
+async def docqa_stream(request: Request) -> Response:
+    payload = json.loads(await request.body())
+    result = docqa(payload["instances"][0])
+    if isinstance(result, Response):
+        return result
+
+    async def events():
+        for word in result["answer"].split(" "):
+            yield f"event: token\ndata: {json.dumps({'text': word + ' '})}\n\n"
+            await asyncio.sleep(0.01)
+        yield f"event: answer\ndata: {json.dumps(result)}\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def transcription(instance: dict, data: bytes) -> dict:
@@ -123,6 +211,9 @@ async def predict(request: Request) -> Response:
         headers = {"retry-after": "1"} if int(fail) == 503 else None
         return JSONResponse({"error": f"upstream asked to fail with {fail}", "code": code}, status_code=int(fail),
                             headers=headers)
+    if model == "document-qa" and isinstance(instance, dict) and "op" in instance:
+        result = docqa(instance)
+        return result if isinstance(result, Response) else JSONResponse({"predictions": [result]})
     if isinstance(instance, dict) and "audio" in instance:
         data = base64.b64decode(instance["audio"]["b64"])
         return JSONResponse({"predictions": [transcription(instance, data)]})
@@ -229,6 +320,7 @@ async def model_ready(request: Request) -> Response:
 
 app = Starlette(routes=[
     Route("/v1/models/{model}:predict", predict, methods=["POST"]),
+    Route("/v1/models/document-qa:stream", docqa_stream, methods=["POST"]),
     Route("/v2/models/{model}/infer", infer_v2, methods=["POST"]),
     Route("/v1/models/{model}:stream", stream, methods=["POST"]),
     Route("/control", control, methods=["POST"]),

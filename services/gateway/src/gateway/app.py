@@ -44,20 +44,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gw = gw
     install_error_handlers(app)
 
-    from .routers import generic, jobs, live, meta, openai_audio, statements, transcriptions, translations
+    from .routers import (documents, generic, jobs, live, meta, openai_audio, openai_embeddings, questions,
+                          statements, transcriptions, translations)
 
     app.include_router(transcriptions.router)
     app.include_router(live.router)
     app.include_router(statements.router)
     app.include_router(translations.router)
+    app.include_router(documents.router)
+    app.include_router(questions.router)
     # after the fixed POST /api/v1/<resource> routes it would shadow, before the rest (hot path)
     app.include_router(generic.router)
     app.include_router(openai_audio.router)
+    app.include_router(openai_embeddings.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)
     _mount_docs(app)
 
-    # innermost first: upload limits, auth (before any body is read), metrics, request id, its guard metrics, auth (before any body is read), upload limits
+    # innermost first: upload limits, auth (before any body is read), metrics, request id
     app.add_middleware(UploadLimitMiddleware, limit_for_path=gw.upload_limit)
     app.add_middleware(AuthMiddleware, gw=gw)
     app.add_middleware(MetricsMiddleware)

@@ -67,6 +67,16 @@ def route_for(gw, resource: str, kinds: tuple[str, ...]) -> Route:
     return route
 
 
+def route_for_model(gw, kind: str, model: str) -> Route:
+    """The route an OpenAI `model` name selects among routes of `kind`, or 404 listing the names."""
+    route = gw.routes.for_model(kind, model)
+    if route is None:
+        names = sorted({a for r in gw.routes.routes if r.kind == kind for a in [r.name, *r.aliases]})
+        raise ApiError(404, f"model '{model}' not found; available: {', '.join(names) or 'none'}",
+                       code="model_not_found")
+    return route
+
+
 def require_scope(principal: Principal, route: Route) -> None:
     if not any(principal.allows(s) for s in route.scopes):
         raise ApiError(403, f"this API key lacks the scope '{route.scopes[0]}'", code="insufficient_scope")

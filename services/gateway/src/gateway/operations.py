@@ -31,6 +31,7 @@ OP_KIND = {
     "statement": "statement-extraction",
     "translation": "translation",
     "translation_document": "translation",
+    "docqa_ingest": "document-qa",
 }
 _LANGUAGES = {
     "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
@@ -68,6 +69,10 @@ async def execute(gw, spec: dict, data: bytes | None, request_id: str | None) ->
         return await translations.execute(gw, route, spec, data, request_id)
     upstream = gw.upstreams.get(route)
     options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
+    if op == "docqa_ingest":
+        from .docqa import execute_ingest
+
+        return await execute_ingest(upstream, spec, data, request_id)
     if op == "generic":
         prediction = await upstream.infer_json(spec["body"], request_id)
         return Output(prediction)

@@ -28,6 +28,10 @@ DEFAULT_SCOPE = {
     "statement-extraction": "statements",
 }
 OPENAI_ALIASES = ["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"]
+EMBEDDING_ALIASES = ["text-embedding-3-small", "text-embedding-ada-002", "all-MiniLM-L6-v2"]
+# document QA's fixed paths; they go to the route docqa_route() picks
+DOCQA_RESOURCE = "documents"
+DOCQA_PATHS = ("/api/v1/documents", "/api/v1/questions", "/v1/embeddings")
 
 
 class Route(BaseModel):
@@ -64,6 +68,8 @@ class Route(BaseModel):
             self.scopes = [self.resource]
         if self.kind == "transcription" and not self.aliases:
             self.aliases = list(OPENAI_ALIASES)
+        if self.kind == "document-qa" and not self.aliases:
+            self.aliases = list(EMBEDDING_ALIASES)
         return self
 
     @property
@@ -169,6 +175,8 @@ def default_routes(settings: Settings) -> list[Route]:
               model="vlm", scopes=["statements"], timeout_s=300, max_upload_mb=50, max_concurrency=2),
         Route(name="translation", kind="translation", resource="translations", upstream=settings.translation_url,
               model="translation", scopes=["translations"], timeout_s=600, max_upload_mb=20, max_concurrency=2),
+        Route(name="document-qa", kind="document-qa", resource=DOCQA_RESOURCE, upstream=settings.docqa_url,
+              model="document-qa", scopes=["documents"], timeout_s=300, max_upload_mb=50, max_concurrency=4),
     ]
     if settings.routes.strip():
         extra = parse_routes(settings.routes)
@@ -236,11 +244,21 @@ class RouteTable:
 
     def for_path(self, path: str) -> Route | None:
         """The route whose uploads a request path sends (for upload limits before parsing)."""
+        if path in DOCQA_PATHS or path.startswith("/api/v1/documents/"):
+            return self.docqa_route()
         if path.startswith("/api/v1/"):
             return self.by_resource.get(path[len("/api/v1/"):].strip("/"))
         if path in ("/v1/audio/transcriptions", "/v1/audio/translations"):
             return self.first_of_kind("transcription")
         return None
+
+    def docqa_route(self) -> Route | None:
+        """The document-qa route behind /api/v1/documents, /api/v1/questions and /v1/embeddings:
+        the one whose resource is `documents`, else the first of kind document-qa."""
+        route = self.by_resource.get(DOCQA_RESOURCE)
+        if route is not None and route.kind == "document-qa":
+            return route
+        return self.first_of_kind("document-qa")
 
     def first_of_kind(self, kind: str) -> Route | None:
         for r in self.routes:

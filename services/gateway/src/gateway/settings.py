@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     audio_url: str = "http://127.0.0.1:8001"
     vlm_url: str = "http://127.0.0.1:8000"
     translation_url: str = "http://127.0.0.1:8003"
+    docqa_url: str = Field("http://127.0.0.1:8002", description="document-qa-service (the `documents` route)")
+    docqa_async_over_mb: float = Field(8.0, gt=0, description="document uploads larger than this run as jobs")
     routes_poll_s: float = Field(2.0, gt=0, description="how often the routes file is checked")
     breaker_failures: int = Field(5, ge=1, description="consecutive failures that open a breaker")
     breaker_reset_s: float = Field(10.0, gt=0, description="open time before a half-open probe")

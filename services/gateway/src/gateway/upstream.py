@@ -277,6 +277,9 @@ class Upstream:
                 raise ApiError(502, f"upstream '{name}' answered with invalid JSON", code="bad_upstream_response")
             return doc
         message, code = _upstream_error(doc, raw)
+        if status == 404 and code and code != "model_not_found":
+            # a coded 404 is the service's own "no such resource" (e.g. document_not_found)
+            raise ApiError(404, message, code=code)
         if status == 404:
             raise ApiError(502, f"upstream '{name}' has no model '{self.route.model}': {message}",
                            code="upstream_model_not_found")

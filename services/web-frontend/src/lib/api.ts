@@ -19,6 +19,15 @@ export class Api {
     return (await res.json()) as T;
   }
 
+  /** A call whose answer has no body to read (e.g. DELETE -> 204); errors as ApiError. */
+  async send(path: string, init: RequestInit = {}): Promise<void> {
+    const res = await fetch(this.base + path, {
+      ...init,
+      headers: { ...this.headers(), ...((init.headers as Record<string, string>) ?? {}) },
+    });
+    if (!res.ok) throw await errorFromResponse(res);
+  }
+
   me(): Promise<Me> {
     return this.json<Me>("/api/v1/me");
   }

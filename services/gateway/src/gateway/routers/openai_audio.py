@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
-from ..deps import GW, Auth, dispatch, sniff_upload, wants_async
-from ..errors import ApiError
+from ..deps import GW, Auth, dispatch, route_for_model, sniff_upload, wants_async
 from ..schemas import JobAccepted, error_responses
 from ..uploads import AUDIO_TYPES
 
@@ -19,12 +18,7 @@ ERRORS = {202: {"model": JobAccepted}, **error_responses(400, 401, 403, 404, 413
 
 
 def _route(gw, model: str):
-    route = gw.routes.for_model("transcription", model)
-    if route is None:
-        names = sorted({a for r in gw.routes.routes if r.kind == "transcription" for a in [r.name, *r.aliases]})
-        raise ApiError(404, f"model '{model}' not found; available: {', '.join(names) or 'none'}",
-                       code="model_not_found")
-    return route
+    return route_for_model(gw, "transcription", model)
 
 
 @router.post("/v1/audio/transcriptions", responses={
