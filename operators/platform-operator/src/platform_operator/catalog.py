@@ -23,8 +23,9 @@ class TaskDefaults:
 TASK_DEFAULTS: dict[str, TaskDefaults] = {
     "transcription": TaskDefaults("audio", "AUDIO", "transcriptions", 300, 100, "ctranslate2"),
     "statement-extraction": TaskDefaults("vlm", "VLM", "statements", 300, 50, "torch"),
-    "document-qa": TaskDefaults("document-qa", "DOCQA", "documents", 120, 20),
-    "translation": TaskDefaults("translation", "TRANSLATION", "translations", 60, 1),
+    # the same limits as the gateway's built-in routes (services/gateway/.../routetable.py)
+    "document-qa": TaskDefaults("document-qa", "DOCQA", "documents", 300, 50),
+    "translation": TaskDefaults("translation", "TRANSLATION", "translations", 600, 20),
     "custom": TaskDefaults(None, None, None, 60, 10),
 }
 
