@@ -38,6 +38,20 @@ def server(tmp_path_factory):
         yield proc
 
 
+@pytest.fixture(scope="session")
+def chroma(tmp_path_factory):
+    """A real `chroma run` server (from the chromadb wheel) on a free port; `.url`, `.port`."""
+    port = free_port()
+    chroma_bin = Path(sys.executable).with_name("chroma")
+    cmd = [str(chroma_bin), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
+           "--port", str(port)]
+    with ServerProcess(cmd, env={"ANONYMIZED_TELEMETRY": "False"}, ready_url=f"http://127.0.0.1:{port}/api/v2/heartbeat",
+                       name="chroma", timeout=120) as proc:
+        proc.url = f"http://127.0.0.1:{port}"
+        proc.port = port
+        yield proc
+
+
 def call(url: str, timeout: float = 300, **instance) -> httpx.Response:
     """One v1 operation: POST /v1/models/document-qa:predict {"instances": [instance]}."""
     return httpx.post(f"{url}/v1/models/document-qa:predict", json={"instances": [instance]}, timeout=timeout)

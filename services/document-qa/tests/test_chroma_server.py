@@ -4,27 +4,12 @@ the chromadb wheel), vectors stored in the server, owners isolated, deletes reac
 from __future__ import annotations
 
 import hashlib
-import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import ask, call, ingest, ok, service
 from document_qa_service import testdocs
-from kit.testing import ServerProcess, free_port
-
-
-@pytest.fixture(scope="module")
-def chroma(tmp_path_factory):
-    port = free_port()
-    chroma_bin = Path(sys.executable).with_name("chroma")
-    cmd = [str(chroma_bin), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
-           "--port", str(port)]
-    with ServerProcess(cmd, env={"ANONYMIZED_TELEMETRY": "False"}, ready_url=f"http://127.0.0.1:{port}/api/v2/heartbeat",
-                       name="chroma", timeout=120) as proc:
-        proc.url = f"http://127.0.0.1:{port}"
-        proc.port = port
-        yield proc
 
 
 @pytest.fixture(scope="module")

@@ -87,15 +87,18 @@ class Engine:
         return {"document": public(doc)}
 
     def list(self, op: ListDocuments) -> dict:
+        self.store.refresh(op.owner)
         return {"documents": [public(d) for d in self.store.list_documents(op.owner)]}
 
     def get(self, op: GetDocument) -> dict:
+        self.store.refresh(op.owner)
         doc = self.store.get_document(op.owner, op.document_id)
         if doc is None:
             raise DocumentNotFound(op.document_id)
         return {"document": public(doc)}
 
     def delete(self, op: DeleteDocument) -> dict:
+        self.store.refresh(op.owner)
         if not self.store.delete_document(op.owner, op.document_id):
             raise DocumentNotFound(op.document_id)
         logger.info("deleted %s", op.document_id)
@@ -109,6 +112,7 @@ class Engine:
         if len(op.question) > self.settings.max_question_chars:
             raise InvalidInput(f"the question has {len(op.question)} characters; the limit is "
                                f"{self.settings.max_question_chars}", code="question_too_long")
+        self.store.refresh(op.owner)  # another pod's ingests and deletes (a shared Chroma server)
         ids = list(dict.fromkeys(op.document_ids)) if op.document_ids else None
         if ids:
             missing = set(ids) - self.store.existing_ids(op.owner, ids)

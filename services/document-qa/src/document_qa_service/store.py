@@ -13,6 +13,12 @@
 An ingest writes the chunks, then the document record (the commit point in Chroma), then commits
 SQLite; a crash before the record leaves orphan chunks that no query returns (hits are joined with
 SQLite) and `sync` deletes; after it, `sync` restores the SQLite rows.
+
+Several pods on one Chroma server: every ingest and delete stores a fresh `revision` (uuid4) in the
+owner's chunk collection's metadata; `refresh(owner)`, called before each operation that reads the
+owner's SQLite rows, compares it with the revision this pod last saw and, when they differ, rebuilds
+the owner's SQLite rows (documents, chunks, BM25) from Chroma. Embedded Chroma has one process and
+skips it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 from urllib.parse import urlparse
@@ -51,6 +58,8 @@ CREATE INDEX IF NOT EXISTS chunks_document ON chunks (document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, chunk_id UNINDEXED, owner UNINDEXED, document_id UNINDEXED, tokenize = 'porter unicode61');
 """
+
+_UNSEEN = object()  # no revision cached for a collection yet
 
 STOPWORDS = frozenset("""a an and are as at be by does did do for from has have how i in is it its of on or
 that the this to was were what when where which who whom whose why will with you your""".split())
@@ -108,6 +117,8 @@ class Store:
         self.client = chroma_client(chroma_url, os.path.join(data_dir, "chroma"))
         self.prefix = collection
         self.ef_search = ef_search
+        self.remote = bool(chroma_url)  # a shared server: other pods write too
+        self._revisions: dict[str, object] = {}  # chunk collection name -> the revision SQLite matches
         self._collections: dict[str, object] = {}
         self.documents = self.client.get_or_create_collection(
             f"{collection}_documents", embedding_function=None, metadata={"ai-platform": "document-qa documents"})
@@ -146,6 +157,80 @@ class Store:
                 out.append(self.client.get_collection(name, embedding_function=None))
         return out
 
+    # -- revisions (several pods on one server) ---------------------------------------------
+    def _fresh_collection(self, owner: str):
+        """The owner's chunk collection as the server has it now (metadata included), or None."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self.client.get_collection(self.collection_name(owner), embedding_function=None)
+        except (NotFoundError, ValueError):
+            return None
+
+    def _bump_revision(self, owner: str) -> None:
+        """Store a fresh revision in the owner's collection after a write; keep it as this pod's when
+        this pod had seen the one it replaces (else the next `refresh` rebuilds)."""
+        if not self.remote:
+            return
+        col = self._fresh_collection(owner)
+        if col is None:
+            return
+        name = self.collection_name(owner)
+        metadata = dict(col.metadata or {})
+        previous, revision = metadata.get("revision"), uuid.uuid4().hex
+        col.modify(metadata={**metadata, "revision": revision})
+        if self._revisions.get(name, _UNSEEN) == previous:
+            self._revisions[name] = revision
+        else:
+            self._revisions.pop(name, None)
+
+    def refresh(self, owner: str) -> bool:
+        """Rebuild the owner's SQLite rows from Chroma when another pod wrote since this pod last
+        looked (one collection read per call; a rebuild reads the owner's chunks). True if rebuilt."""
+        if not self.remote:
+            return False
+        name = self.collection_name(owner)
+        col = self._fresh_collection(owner)
+        revision = (col.metadata or {}).get("revision") if col is not None else None
+        if self._revisions.get(name, _UNSEEN) == revision:
+            return False
+        records = {}
+        for got in self._all(self.documents, ["metadatas"], where={"owner": owner}):
+            records.update(zip(got["ids"], got["metadatas"]))
+        rows = []
+        if col is not None:
+            for got in self._all(col, ["metadatas", "documents"]):
+                rows += [(cid, m, text) for cid, m, text in zip(got["ids"], got["metadatas"], got["documents"])
+                         if m["document_id"] in records]  # chunks of an unfinished ingest wait for its record
+        rows.sort(key=lambda r: (r[1]["document_id"], r[1]["ord"]))
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("DELETE FROM chunks_fts WHERE owner = ?", (owner,))
+                self.db.execute("DELETE FROM chunks WHERE owner = ?", (owner,))
+                self.db.execute("DELETE FROM documents WHERE owner = ?", (owner,))
+                self._insert_rows(list(records.values()), rows)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self._revisions[name] = revision
+        logger.info("store refresh: owner collection %s at a new revision, %d documents and %d chunks reloaded",
+                    name, len(records), len(rows))
+        return True
+
+    def _insert_rows(self, docs: list[dict], rows: list[tuple[str, dict, str]]) -> None:
+        """Insert document records and their chunks' rows (id, chunk metadata, text) into SQLite."""
+        self.db.executemany(
+            "INSERT INTO documents VALUES (:id, :owner, :filename, :content_type, :kind, :bytes, :pages, "
+            ":chunks, :characters, :text_pages, :ocr_pages, :created_at, :seq)", docs)
+        owners = {d["id"]: d["owner"] for d in docs}
+        self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(cid, m["document_id"], owners[m["document_id"]], m["ord"], m["page"], m["start"],
+                              m["end"], t) for cid, m, t in rows])
+        self.db.executemany("INSERT INTO chunks_fts (text, chunk_id, owner, document_id) VALUES (?, ?, ?, ?)",
+                            [(t, cid, owners[m["document_id"]], m["document_id"]) for cid, m, t in rows])
+
     # -- documents -------------------------------------------------------------------------
     def add_document(self, doc: dict, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Insert a document, its chunks, their BM25 rows and vectors: all or nothing."""
@@ -168,6 +253,7 @@ class Store:
                                                  "start": c.start, "end": c.end, "ord": i}
                                                 for i, c in enumerate(chunks)], [c.text for c in chunks])
                 self.documents.add(ids=[doc["id"]], embeddings=[[1.0]], metadatas=[dict(doc)])
+                self._bump_revision(doc["owner"])
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -223,6 +309,7 @@ class Store:
                     col = self.owner_collection(owner)
                     if col is not None:
                         col.delete(where={"document_id": document_id})
+                    self._bump_revision(owner)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -241,6 +328,8 @@ class Store:
     def sync(self) -> dict[str, int]:
         """Make SQLite match Chroma: restore documents it lacks (their chunks and BM25 rows), drop
         those Chroma no longer has, and delete chunks without a document record (a crash mid-ingest)."""
+        # the revisions first: a write after this point changes them, and the next refresh catches it
+        revisions = {col.name: (col.metadata or {}).get("revision") for col in self.chunk_collections()}
         records = {}
         for got in self._all(self.documents, ["metadatas"]):
             records.update(zip(got["ids"], got["metadatas"]))
@@ -257,14 +346,7 @@ class Store:
             with self.lock:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    self.db.execute(
-                        "INSERT INTO documents VALUES (:id, :owner, :filename, :content_type, :kind, :bytes, :pages, "
-                        ":chunks, :characters, :text_pages, :ocr_pages, :created_at, :seq)", doc)
-                    self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                        [(cid, document_id, doc["owner"], m["ord"], m["page"], m["start"], m["end"], t)
-                                         for cid, m, t in rows])
-                    self.db.executemany("INSERT INTO chunks_fts (text, chunk_id, owner, document_id) VALUES (?, ?, ?, ?)",
-                                        [(t, cid, doc["owner"], document_id) for cid, m, t in rows])
+                    self._insert_rows([doc], rows)
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -285,6 +367,8 @@ class Store:
             for document_id in chunk_docs - set(records):
                 col.delete(where={"document_id": document_id})
                 orphans += 1
+        if self.remote:
+            self._revisions.update(revisions)
         counts = {"restored": restored, "dropped": dropped, "orphans": orphans}
         if any(counts.values()):
             logger.info("store sync: %d documents restored from chroma, %d dropped, %d unfinished ingests removed",
