@@ -112,6 +112,29 @@ def model_service_values_schema() -> dict:
                 "type": "object", "additionalProperties": False,
                 "properties": {"enabled": {"type": "boolean"}, "image": image},
             },
+            "chroma": {
+                "type": "object", "additionalProperties": False,
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "image": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {
+                            "repository": {"type": "string", "minLength": 1},
+                            "tag": {"type": "string", "minLength": 1, "not": {"const": "latest"}},
+                            "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
+                        },
+                    },
+                    "persistence": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {
+                            "enabled": {"type": "boolean"},
+                            "size": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?([EPTGMK]i?)?$"},
+                            "storageClass": {"type": "string"},
+                        },
+                    },
+                    "resources": {"type": "object"},
+                },
+            },
         },
     }
 

@@ -40,10 +40,10 @@ def all_pods(objects, made):
     return pod_specs(objects) + predictor_pods(made)
 
 
-def test_restricted_security_on_every_container(release):
-    flavour, objects, made = release
+def restricted_problems(flavour: str, pods: list[tuple[str, dict, dict]]) -> list[str]:
+    """What Pod Security "restricted" (and the charts' own rules) would refuse in these pods."""
     problems = []
-    for what, _, spec in all_pods(objects, made):
+    for what, _, spec in pods:
         pod_sc = spec.get("securityContext", {})
         for c in spec.get("initContainers", []) + spec["containers"]:
             sc = c.get("securityContext", {})
@@ -77,6 +77,12 @@ def test_restricted_security_on_every_container(release):
                 problems.append(f"{flavour} {what}: volume {vol['name']} of a type Pod Security restricted refuses")
         if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
             problems.append(f"{flavour} {what}: host namespaces")
+    return problems
+
+
+def test_restricted_security_on_every_container(release):
+    flavour, objects, made = release
+    problems = restricted_problems(flavour, all_pods(objects, made))
     assert not problems, "\n".join(problems)
 
 

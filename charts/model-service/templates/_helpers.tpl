@@ -53,7 +53,39 @@ A preset's value is used where the chart's value is unset or empty. */}}
 {{- $_ := set $ai "scaling" $scaling }}
 {{- $_ := set $merged "aiService" $ai }}
 {{- end }}
+{{- if $merged.chroma.enabled }}
+{{- /* the chart's Chroma server (templates/chroma.yaml): the replicas share it */}}
+{{- $ai := $merged.aiService | default dict }}
+{{- $env := $ai.env | default dict }}
+{{- $_ := set $env "DOCQA_CHROMA_URL" (printf "http://%s.%s.svc:8000" (include "model-service.chromaName" .) .Release.Namespace) }}
+{{- $_ := set $ai "env" $env }}
+{{- $scaling := $ai.scaling | default dict }}
+{{- if not (hasKey ((.Values.aiService | default dict).scaling | default dict) "maxReplicas") }}
+{{- $_ := set $scaling "maxReplicas" 3 }}
+{{- end }}
+{{- $_ := set $ai "scaling" $scaling }}
+{{- $_ := set $merged "aiService" $ai }}
+{{- end }}
 {{- toYaml $merged }}
+{{- end }}
+
+{{/* The chart's Chroma server (chroma.enabled): name and labels. */}}
+{{- define "model-service.chromaName" -}}
+{{- printf "%s-chroma" (include "model-service.fullname" . | trunc 56 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "model-service.chromaSelectorLabels" -}}
+app.kubernetes.io/name: chroma
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: {{ include "model-service.chromaName" . }}
+{{- end }}
+
+{{- define "model-service.chromaLabels" -}}
+helm.sh/chart: {{ include "model-service.chart" . }}
+{{ include "model-service.chromaSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.chroma.image.tag | toString | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ai-platform
 {{- end }}
 
 {{/* The AIService's name: the preset's or name, else the release fullname. */}}
