@@ -17,7 +17,8 @@ SCHEMA = json.loads((Path(__file__).parent / "schemas" / "compose-spec.json").re
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)  # its $schema is draft-07
 # compose service -> service folder
 FOLDERS = {"vlm-service": "services/vlm", "audio-service": "services/audio", "api-gateway": "services/gateway",
-           "web-frontend": "services/web-frontend", "translation-service": "services/translation"}
+           "web-frontend": "services/web-frontend", "translation-service": "services/translation",
+           "document-qa-service": "services/document-qa"}
 
 
 def load(path: Path) -> dict:

@@ -178,20 +178,29 @@ async def proxy(ws: WebSocket, route: Route, limits: Limits, request_id: str) ->
     deadline = time.monotonic() + limits.max_session_s
 
     async def client_to_upstream() -> None:
+        last = time.monotonic()  # the last message from the client
+
+        async def end(error: LiveError) -> None:
+            ending.append(error)
+            await ws.send_json({"type": "error", "error": {"code": error.code, "message": error.message}})
+            await upstream.send(json.dumps({"type": "stop"}))
+
         while True:
-            remaining = deadline - time.monotonic()
-            try:
-                msg = await asyncio.wait_for(ws.receive(), min(limits.idle_s, max(remaining, 0.001)))
-            except TimeoutError:
-                if time.monotonic() >= deadline:
-                    ending.append(LiveError(TOO_LONG, "session_too_long", f"a live session lasts at most "
-                                            f"{limits.max_session_s:g} s (GATEWAY_LIVE_MAX_SESSION_S)"))
-                else:
-                    ending.append(LiveError(IDLE, "idle_timeout", f"no audio for {limits.idle_s:g} s "
-                                            "(GATEWAY_LIVE_IDLE_TIMEOUT_S)"))
-                await ws.send_json({"type": "error", "error": {"code": ending[0].code, "message": ending[0].message}})
-                await upstream.send(json.dumps({"type": "stop"}))
+            now = time.monotonic()
+            if now >= deadline:  # checked on every message: a client that keeps sending is cut too
+                await end(LiveError(TOO_LONG, "session_too_long", f"a live session lasts at most "
+                                    f"{limits.max_session_s:g} s (GATEWAY_LIVE_MAX_SESSION_S)"))
                 return
+            wait = max(min(limits.idle_s - (now - last), deadline - now), 0.001)
+            try:
+                msg = await asyncio.wait_for(ws.receive(), wait)
+            except TimeoutError:
+                if time.monotonic() - last < limits.idle_s:
+                    continue  # the session deadline came first: the check above ends it
+                await end(LiveError(IDLE, "idle_timeout", f"no audio for {limits.idle_s:g} s "
+                                    "(GATEWAY_LIVE_IDLE_TIMEOUT_S)"))
+                return
+            last = time.monotonic()
             if msg["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(msg.get("code", 1000))
             data = msg.get("bytes") if msg.get("bytes") is not None else msg.get("text")
