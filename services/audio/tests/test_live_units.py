@@ -153,3 +153,11 @@ def test_finals_keep_one_timeline_when_hypotheses_overlap():
     second = s._final([Word(0.90, 1.4, "product")])["segment"]
     assert (first["start"], first["end"]) == (0.0, 0.98)
     assert second["start"] == 0.98 and second["end"] == 1.4 and second["id"] == first["id"] + 1
+
+
+def test_a_partial_never_starts_before_the_last_final():
+    s = LiveSession(FakeWhisper(), LiveOptions(step_s=1.0, trim_s=4.0, max_buffer_s=6.0))
+    s._final([Word(0.0, 0.96, "available")])
+    s.agreement.pending = [Word(0.92, 3.3, "in"), Word(1.0, 3.3, "stores")]
+    (partial,) = s._partial(final=False)
+    assert partial["start"] == 0.96 and partial["end"] == 3.3 and partial["text"] == "in stores"

@@ -191,8 +191,9 @@ class LiveSession:
 
     def _partial(self, final: bool) -> list[dict[str, Any]]:
         pending = self.agreement.pending
-        if pending:
-            current = (" ".join(w.text for w in pending), round(pending[0].start, 2), round(pending[-1].end, 2))
+        if pending:  # on the finals' timeline too (word times of two hypotheses may overlap a little)
+            start = max(round(pending[0].start, 2), self._final_end)
+            current = (" ".join(w.text for w in pending), start, max(round(pending[-1].end, 2), start))
         else:
             end = round(self.agreement.last_end, 2)
             current = ("", end, end)
