@@ -13,7 +13,7 @@ from faster_whisper.utils import available_models
 
 from kit import gpu
 from kit.cancellation import raise_if_cancelled
-from kit.concurrency import BoundedExecutor
+from kit.concurrency import BoundedExecutor, cpu_threads
 from kit.errors import ModelNotReady
 from kit.logging import get_logger
 from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
@@ -57,17 +57,6 @@ def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
     if compute_type == "auto":
         compute_type = "float16" if device == "cuda" else "int8"
     return device, compute_type
-
-
-def cpu_threads(configured: int) -> int:
-    """Threads per transcription: the setting, or the CPUs this process may use (at most 4)."""
-    if configured:
-        return configured
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
 
 
 def load_whisper(settings: Settings) -> WhisperModel:

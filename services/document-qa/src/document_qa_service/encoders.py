@@ -8,18 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from kit.concurrency import usable_cpus
 from kit.logging import get_logger
 
 logger = get_logger(__name__)
 
 CLUSTER_MODEL_DIR = "/mnt/models"
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def set_torch_threads(configured: int, concurrency: int) -> int:

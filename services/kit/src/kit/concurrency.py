@@ -5,12 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 from .cancellation import ClientGone, cancel_event_var
 from .errors import Overloaded
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def cpu_threads(configured: int, most: int = 4) -> int:
+    """Threads for one inference: the setting, else the usable CPUs, at most `most`."""
+    return configured or max(1, min(most, usable_cpus()))
 
 
 class BoundedExecutor:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import threading
@@ -79,16 +78,6 @@ def family_of(path: Path) -> str:
 
 def resolve_device(device: str) -> str:
     return ("cuda" if gpu.cuda_available() else "cpu") if device == "auto" else device
-
-
-def cpu_threads(configured: int) -> int:
-    if configured:
-        return configured
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
 
 
 @dataclass

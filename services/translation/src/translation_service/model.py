@@ -13,14 +13,14 @@ from typing import Any
 import kserve
 
 from kit import gpu
-from kit.concurrency import BoundedExecutor
+from kit.concurrency import BoundedExecutor, cpu_threads
 from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
 from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
 from kit.payload import make_response
 
 from . import detect, documents
-from .backends import NOT_CONFIGURED, ModelConfigError, cpu_threads, load_engine, model_dirs
+from .backends import NOT_CONFIGURED, ModelConfigError, load_engine, model_dirs
 from .request import Item, parse_items
 from .settings import Settings
 from .translator import Translator
