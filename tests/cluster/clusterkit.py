@@ -224,15 +224,19 @@ def operator_running(kubeconfig: Path, env: dict[str, str] | None = None, allow_
 
 
 _TERMINATING = re.compile(r"namespace (\S+) is being terminated; nothing to make")
+# The API server's NamespaceLifecycle admission answers 403 with this cause for any write into a
+# namespace being deleted (kopf's own event posts included): a lifecycle refusal, not RBAC.
+_LIFECYCLE = re.compile(r"'reason': 'NamespaceTerminating'|because it is being terminated")
 
 
 def refusals(log: str) -> list[str]:
     """Lines of an operator log about requests the API server refused (403). A 403 into a
     namespace the operator reported as being deleted (the API server's NamespaceLifecycle refusal,
-    which the operator answers by doing nothing) is no permission problem and is not counted."""
+    which the operator answers by doing nothing, or any 403 whose stated cause is
+    NamespaceTerminating) is no permission problem and is not counted."""
     lines = log.splitlines()
     gone = {m.group(1) for line in lines for m in [_TERMINATING.search(line)] if m}
-    return [line for line in lines if _REFUSED.search(line)
+    return [line for line in lines if _REFUSED.search(line) and not _LIFECYCLE.search(line)
             and not any(f"/namespaces/{ns}/" in line or f"[{ns}/" in line for ns in gone)]
 
 
