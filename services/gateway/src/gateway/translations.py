@@ -47,24 +47,25 @@ async def languages(upstream: Upstream, request_id: str | None) -> dict:
     }
 
 
-def _result(upstream: Upstream, prediction) -> Output:
+async def _translated(upstream: Upstream, pending: Awaitable[Any]) -> Output:
+    """The upstream's answer to a translation call as the result (503 + message when the
+    service has no model configured)."""
+    try:
+        prediction = await pending
+    except ApiError as exc:
+        raise not_configured(exc) from None
     if not isinstance(prediction, dict):
         raise ApiError(502, f"upstream '{upstream.route.name}' returned an unexpected result",
                        code="bad_upstream_response")
+    progress = job_progress.get()
+    if progress:
+        await progress(0.9, "translated")
     return Output(prediction)
 
 
 async def translate_text(upstream: Upstream, body: dict, request_id: str | None) -> Output:
     """A text translation: the request body as one v1 instance."""
-    progress = job_progress.get()
-    try:
-        prediction = await upstream.infer_json(body, request_id)
-    except ApiError as exc:
-        raise not_configured(exc) from None
-    output = _result(upstream, prediction)
-    if progress:
-        await progress(0.9, "translated")
-    return output
+    return await _translated(upstream, upstream.infer_json(body, request_id))
 
 
 async def translate_document(upstream: Upstream, data: bytes | None, options: dict,
@@ -73,14 +74,7 @@ async def translate_document(upstream: Upstream, data: bytes | None, options: di
     progress = job_progress.get()
     if progress:
         await progress(0.15, "document sent to the translation service")
-    try:
-        prediction = await upstream.infer_upload("document", data or b"", options, request_id)
-    except ApiError as exc:
-        raise not_configured(exc) from None
-    output = _result(upstream, prediction)
-    if progress:
-        await progress(0.9, "translated")
-    return output
+    return await _translated(upstream, upstream.infer_upload("document", data or b"", options, request_id))
 
 
 def document_bytes(result: Any) -> tuple[bytes, str, str]:
