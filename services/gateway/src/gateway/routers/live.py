@@ -74,7 +74,7 @@ async def live_session(ws: WebSocket, resource: str, token: Annotated[str | None
             raise LiveError(NOT_FOUND, exc.code, exc.message) from None
         principal = await _principal(ws, gw, route.resource, token)
         try:
-            gw.limiter.check(principal)
+            await gw.limiter.check(principal)
             require_scope(principal, route)
         except ApiError as exc:
             raise LiveError(FORBIDDEN if exc.status == 403 else TOO_MANY, exc.code, exc.message) from None
