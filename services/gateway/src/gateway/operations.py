@@ -128,7 +128,7 @@ class Transcription(BaseOperation):
     """`POST /api/v1/transcriptions`: the audio-service result, or text, srt, vtt, verbose_json."""
 
     op: Literal["transcription"] = "transcription"
-    options: TranscriptionOptions = TranscriptionOptions()
+    options: TranscriptionOptions = Field(default_factory=TranscriptionOptions)
     format: TranscriptionFormat = "json"
     kind: ClassVar[str] = "transcription"
     formats: ClassVar[tuple[str, ...]] = TRANSCRIPTION_FORMATS
@@ -146,7 +146,7 @@ class OpenAITranscription(Transcription):
     """OpenAI `audio.transcriptions.create`."""
 
     op: Literal["openai_transcription"] = "openai_transcription"  # type: ignore[assignment]
-    options: OpenAITranscriptionOptions = OpenAITranscriptionOptions()  # type: ignore[assignment]
+    options: OpenAITranscriptionOptions = Field(default_factory=OpenAITranscriptionOptions)  # type: ignore[assignment]
     formats: ClassVar[tuple[str, ...]] = ("json",)
     openai: ClassVar[bool] = True
 
@@ -155,7 +155,7 @@ class OpenAITranslation(Transcription):
     """OpenAI `audio.translations.create`: speech to English text."""
 
     op: Literal["openai_translation"] = "openai_translation"  # type: ignore[assignment]
-    options: OpenAITranslationOptions = OpenAITranslationOptions()  # type: ignore[assignment]
+    options: OpenAITranslationOptions = Field(default_factory=OpenAITranslationOptions)  # type: ignore[assignment]
     formats: ClassVar[tuple[str, ...]] = ("json",)
     openai: ClassVar[bool] = True
 
@@ -167,7 +167,7 @@ class Statement(BaseOperation):
     """`POST /api/v1/statements`: transactions as JSON or CSV."""
 
     op: Literal["statement"] = "statement"
-    options: StatementOptions = StatementOptions()
+    options: StatementOptions = Field(default_factory=StatementOptions)
     format: Literal["json", "csv"] = "json"
     kind: ClassVar[str] = "statement-extraction"
     formats: ClassVar[tuple[str, ...]] = STATEMENT_FORMATS
