@@ -99,3 +99,43 @@ def test_dry_run_admits_exactly_what_reconcile_would():
     decisions = plan(GPUPoolSpec.model_validate(pool["spec"]), claims_on("p", [pool], services))
     assert dry == {k.split("/")[1] for k, d in decisions.items() if d.admitted}
     assert dry == {"s0", "s1", "s2", "s3"}  # 2.1 + 0.6 + 2.1 + 1.2 = 6 GB fills it exactly; s4 does not fit
+
+
+def test_dry_run_reports_the_figures_reconcile_writes(client):
+    """`reconcile_service` run on each service in turn (with the recording API client) writes the
+    same admission decisions and figures into the Admitted conditions as the dry run's notes,
+    rounded the same way: 1.3001 GB x 3 replicas is a 3.9 GB claim (rounded to the MB), so with
+    2.1 GB it fits a 6 GB pool exactly, in both (unrounded arithmetic refuses it)."""
+    from platform_operator.conditions import find
+    from platform_operator.config import OperatorConfig
+    from platform_operator.models import AIServiceSpec
+    from platform_operator.reconcile import reconcile_service
+
+    api = "platform.ai-platform.dev/v1alpha1"
+    pool = {"apiVersion": api, "kind": "GPUPool", "metadata": {"name": "p"},
+            "spec": {"gpuModel": "t", "memoryGB": 7.0, "reserveGB": 1.0, "replicas": 8}}
+    services = [{"apiVersion": api, "kind": "AIService",
+                 "metadata": {"name": f"s{i}", "namespace": "ns", "creationTimestamp": f"{i:06d}", "uid": f"u{i}"},
+                 "spec": {"task": "custom", "image": "i", "gpu": {"memoryGB": gb},
+                          "scaling": {"minReplicas": 1, "maxReplicas": replicas}}}
+                for i, (gb, replicas) in enumerate([(0.7, 3), (1.3001, 3), (0.5, 1), (0.5004, 1)])]
+    client.put(pool)
+    conditions = {}
+    for svc in services:
+        client.put(svc)
+        live = client.get(api, "AIService", svc["metadata"]["name"], "ns")
+        outcome = reconcile_service(client, OperatorConfig(namespace="ns"), live,
+                                    AIServiceSpec.model_validate(svc["spec"]))
+        client.patch(api, "AIService", svc["metadata"]["name"], "ns", {"status": outcome.status}, status=True)
+        conditions[svc["metadata"]["name"]] = find(outcome.status["conditions"], "Admitted")
+
+    rendered = render_documents([pool, *services], namespace="ns")
+    dry = {o["metadata"]["name"] for o in rendered.objects if o["kind"] == "InferenceService"}
+    # 2.1 + 3.9 fill the 6 GB (unrounded 2.0999999999999996 + 3.9003 would not); 0.5 and 0.5004 are left out
+    assert dry == {n for n, c in conditions.items() if c["status"] == "True"} == {"s0", "s1"}
+    refused = {n: c["message"] for n, c in conditions.items() if c["status"] != "True"}
+    assert rendered.notes == [f"AIService ns/{n} not admitted (GPUBudgetExceeded): {m}" for n, m in refused.items()]
+    assert conditions["s1"]["message"] == ("needs 3.9 GB; fits GPUPool p: capacity 6 GB (memory minus reserve), "
+                                           "2.1 GB held by other services, 3.9 GB free")
+    assert refused["s3"] == ("needs 0.5 GB; does not fit GPUPool p: capacity 6 GB (memory minus reserve), "
+                             "6 GB held by other services, 0 GB free")

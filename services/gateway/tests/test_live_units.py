@@ -52,7 +52,7 @@ def test_slots_are_counted_per_key_and_freed():
     slots.acquire("a")
     for key in ("a", "a", "b"):
         slots.release(key)
-    assert slots.total == 0 and slots.open == {}
+    assert slots.open == {}
 
 
 def test_the_upstream_websocket_url():

@@ -13,7 +13,7 @@ from gateway.settings import Settings
 
 
 def pages(tmp_path, **kw) -> PageImages:
-    return PageImages(SimpleNamespace(settings=Settings(data_dir=tmp_path, **kw)))
+    return PageImages(Settings(data_dir=tmp_path, **kw))
 
 
 def upload(tmp_path, job_id: str) -> str:
@@ -25,8 +25,10 @@ def upload(tmp_path, job_id: str) -> str:
 
 def test_a_statement_jobs_document_is_kept_others_are_not(tmp_path):
     p = pages(tmp_path)
-    stmt = SimpleNamespace(id="a" * 32, upload_path=upload(tmp_path, "a" * 32), request={"op": "statement"})
-    audio = SimpleNamespace(id="b" * 32, upload_path=upload(tmp_path, "b" * 32), request={"op": "transcription"})
+    stmt = SimpleNamespace(id="a" * 32, upload_path=upload(tmp_path, "a" * 32),
+                           request={"op": "statement", "route": "vlm", "options": {}, "format": "json"})
+    audio = SimpleNamespace(id="b" * 32, upload_path=upload(tmp_path, "b" * 32),
+                            request={"op": "transcription", "route": "audio"})
     p.keep(stmt)
     p.keep(audio)
     assert (p.dir(stmt.id) / DOCUMENT).read_bytes() == b"%PDF-1.7 ..."

@@ -118,3 +118,30 @@ def test_a_bad_storage_url_is_refused_at_start(tmp_path, sqlite_url):
     (g,) = _gateways(tmp_path, sqlite_url, "mongodb://x", n=1)
     with pytest.raises(RuntimeError, match="rate_limit_storage"):
         g.start()
+
+
+def test_a_live_session_counts_against_the_keys_rate_limit(tmp_path, sqlite_url):
+    """Opening a live session is a request like any other: once the key's minute is used up
+    the socket is refused with `rate_limited` and close code 4429 (it was never checked before)."""
+    import asyncio
+    import json
+
+    import websockets
+
+    (gw,) = _gateways(tmp_path, sqlite_url, "memory://", n=1)
+    gw.start()
+    try:
+        assert _spread([gw], PER_MINUTE) == [200] * PER_MINUTE
+
+        async def refused() -> tuple[dict, int]:
+            url = gw.url.replace("http://", "ws://") + "/api/v1/transcriptions/live"
+            async with websockets.connect(url, additional_headers={"X-API-Key": ADMIN_KEY}) as ws:
+                msg = json.loads(await ws.recv())
+                with pytest.raises(websockets.ConnectionClosed):
+                    await ws.recv()
+                return msg, ws.close_code
+
+        msg, code = asyncio.run(refused())
+    finally:
+        gw.stop()
+    assert (msg["type"], msg["error"]["code"], code) == ("error", "rate_limited", 4429)

@@ -9,12 +9,16 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from .db import ApiKey, utcnow
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .routetable import Route
 
 log = logging.getLogger("gateway.auth")
 
@@ -39,6 +43,13 @@ class Principal:
 
     def allows(self, scope: str) -> bool:
         return any(s in ALL_SCOPES or s == scope for s in self.scopes)
+
+
+def require_scope(principal: Principal, route: Route) -> None:
+    """403 unless the key holds one of the route's scopes: the one scope check (middleware,
+    routers, live sessions)."""
+    if not any(principal.allows(s) for s in route.scopes):
+        raise ApiError(403, f"this API key lacks the scope '{route.scopes[0]}'", code="insufficient_scope")
 
 
 def parse_seed_keys(spec: str) -> list[tuple[str, list[str]]]:

@@ -10,19 +10,21 @@ import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from .errors import ApiError
-from .operations import Output
+from .errors import ApiError, error_body
+from .render import Output
 from .upstream import Upstream
+
+if TYPE_CHECKING:
+    from .operations import DocqaIngest
 
 log = logging.getLogger("gateway.docqa")
 
-INGEST_OP = "docqa_ingest"
 M = TypeVar("M", bound=BaseModel)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -81,16 +83,13 @@ async def call(upstream: Upstream, instance: dict, model: type[M], request_id: s
     return check(model, prediction, route.name)
 
 
-def ingest_instance(spec: dict, data: bytes) -> dict:
-    return {"op": "ingest", "owner": spec["owner"], "filename": spec["filename"],
-            "content_type": spec["content_type"], "data": base64.b64encode(data).decode("ascii")}
-
-
-async def execute_ingest(upstream: Upstream, spec: dict, data: bytes | None, request_id: str | None) -> Output:
+async def execute_ingest(upstream: Upstream, op: DocqaIngest, data: bytes | None, request_id: str | None) -> Output:
     """The job-able operation: one upload into the caller's documents."""
     from .docqa_schemas import DocumentOut
 
-    out = await call(upstream, ingest_instance(spec, data or b""), DocumentOut, request_id)
+    instance = {"op": "ingest", "owner": op.owner, "filename": op.filename, "content_type": op.content_type,
+                "data": base64.b64encode(data or b"").decode("ascii")}
+    out = await call(upstream, instance, DocumentOut, request_id)
     return Output(out.model_dump())
 
 
@@ -147,8 +146,8 @@ async def open_stream(upstream: Upstream, instance: dict, request_id: str | None
                 yield chunk
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("stream from %s ended early: %s", route.name, exc.__class__.__name__)
-            yield sse_event("error", {"error": {"code": "upstream_disconnected",
-                                                "message": f"upstream '{route.name}' ended the stream early"}})
+            yield sse_event("error", error_body("upstream_disconnected",
+                                                f"upstream '{route.name}' ended the stream early"))
         finally:
             resp.release()
 

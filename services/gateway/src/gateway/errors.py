@@ -50,8 +50,16 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.headers = dict(headers or {})
 
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
+    def body(self) -> dict:
+        return error_body(self.code, self.message)
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status, self.code, self.message, self.retry_after, self.headers)
+
+
+def error_body(code: str, message: str) -> dict:
+    """The error document every failure carries: HTTP bodies, WebSocket and SSE error messages."""
+    return {"error": {"code": code, "message": message}}
 
 
 def error_response(
@@ -61,10 +69,12 @@ def error_response(
     retry_after: float | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """The one writer of HTTP error answers: handlers return it, ASGI middleware sends it
+    (`await error_response(...)(scope, receive, send)`)."""
     hdrs = dict(headers or {})
     if retry_after is not None:
         hdrs["Retry-After"] = str(max(1, math.ceil(retry_after)))
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=hdrs)
+    return JSONResponse(error_body(code, message), status_code=status, headers=hdrs)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -78,7 +88,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.retry_after, exc.headers)
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

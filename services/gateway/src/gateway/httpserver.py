@@ -17,11 +17,13 @@ import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .errors import error_body
+
 log = logging.getLogger("gateway.http")
 
 
 def _408(message: str) -> bytes:
-    body = json.dumps({"error": {"code": "request_timeout", "message": message}}).encode()
+    body = json.dumps(error_body("request_timeout", message)).encode()
     return (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
             b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
 

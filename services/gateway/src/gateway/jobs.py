@@ -22,11 +22,15 @@ from pathlib import Path
 from anyio import to_thread
 from kit.logging import request_id_var
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import sessionmaker
 
 from .db import Job, JobEvent, as_utc, iso, utcnow
 from .errors import ApiError
 from .metrics import JOBS_FINISHED, JOBS_QUEUED, JOBS_RUNNING
-from .operations import execute
+from .operations import Operation, dump_operation, load_operation
+from .pages import PageImages
+from .runner import OperationRunner
+from .settings import Settings
 from .translations import job_progress
 
 log = logging.getLogger("gateway.jobs")
@@ -68,10 +72,13 @@ def _append(s, job_id: str, type_: str, data: dict | None = None) -> int:
 
 
 class JobManager:
-    def __init__(self, gw):
-        self.gw = gw
-        self.settings = gw.settings
-        self.Session = gw.Session
+    """Submits, runs (with `runner`) and reports jobs; `pages` keeps a statement's document."""
+
+    def __init__(self, settings: Settings, Session: sessionmaker, runner: OperationRunner, pages: PageImages):
+        self.settings = settings
+        self.Session = Session
+        self.runner = runner
+        self.pages = pages
         self.worker_id = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -85,7 +92,7 @@ class JobManager:
     def upload_dir(self, job_id: str) -> Path:
         return self.settings.uploads_dir / job_id
 
-    async def submit(self, principal, route, spec: dict, upload_file=None, filename: str | None = None,
+    async def submit(self, principal, route, op: Operation, upload_file=None, filename: str | None = None,
                      request_id: str | None = None) -> Job:
         job_id = uuid.uuid4().hex
         upload_path = None
@@ -106,7 +113,7 @@ class JobManager:
         now = utcnow()
         job = Job(id=job_id, key_id=principal.key_id, kind=route.kind, route=route.name, state="queued",
                   created_at=now, updated_at=now, progress=0.0, filename=clean_filename(filename),
-                  upload_path=upload_path, request=spec, attempts=0, request_id=request_id)
+                  upload_path=upload_path, request=dump_operation(op), attempts=0, request_id=request_id)
 
         def _insert():
             with self.Session.begin() as s:
@@ -250,7 +257,6 @@ class JobManager:
         return None
 
     async def _run(self, job: Job) -> None:
-        spec = job.request or {}
         request_id_var.set(job.request_id)  # this task's logs carry the submitting request's id
         heartbeat = asyncio.create_task(self._heartbeat(job.id))
         try:
@@ -264,7 +270,7 @@ class JobManager:
             await self._progress(job.id, 0.1, f"sent to upstream '{job.route}'")
             job_progress.set(lambda fraction, message: self._progress(job.id, fraction, message))
             try:
-                output = await execute(self.gw, spec, data, job.request_id)
+                output = await self.runner.execute(load_operation(job.request), data, job.request_id)
             except ApiError as exc:
                 if exc.status in TRANSIENT_STATUSES and job.attempts < self.settings.job_max_attempts:
                     await self._requeue(job, exc)
@@ -348,7 +354,7 @@ class JobManager:
                 if res.rowcount == 1:
                     _append(s, job.id, state, data)
             if state == "succeeded" and res.rowcount == 1:
-                self.gw.pages.keep(job)  # a statement's document stays for its page images
+                self.pages.keep(job)  # a statement's document stays for its page images
             shutil.rmtree(self.upload_dir(job.id), ignore_errors=True)
 
         await to_thread.run_sync(_f)
@@ -364,7 +370,7 @@ class JobManager:
             await asyncio.sleep(interval)
             try:
                 changed = await to_thread.run_sync(self._recover, False)
-                await to_thread.run_sync(self.gw.pages.expire)
+                await to_thread.run_sync(self.pages.expire)
                 if changed:
                     self._wake.set()
                     await self.notify()

@@ -33,15 +33,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .auth import Principal
 from .db import ApiKey
+from .errors import error_body
 from .routetable import Route
-from .settings import Settings
 
 log = logging.getLogger("gateway.live")
 
 LIVE_SESSIONS = Gauge("gateway_live_sessions", "Live transcription sessions open now")
 TOKEN_PREFIX = "lt_"
 
-NORMAL, PROTOCOL, INTERNAL, BUSY, BAD_GATEWAY = 1000, 1008, 1011, 1013, 1014
+PROTOCOL, INTERNAL, BAD_GATEWAY = 1008, 1011, 1014
 UNAUTHORIZED, FORBIDDEN, NOT_FOUND, IDLE, TOO_LONG, TOO_MANY = 4401, 4403, 4404, 4408, 4413, 4429
 
 
@@ -51,6 +51,10 @@ class LiveError(Exception):
     def __init__(self, close_code: int, code: str, message: str):
         super().__init__(message)
         self.close_code, self.code, self.message = close_code, code, message
+
+    def message_doc(self) -> dict:
+        """The `error` message sent before the close."""
+        return {"type": "error", **error_body(self.code, self.message)}
 
 
 def _b64(data: bytes) -> str:
@@ -124,10 +128,6 @@ class SessionSlots:
             self.open.pop(key_id, None)
         LIVE_SESSIONS.dec()
 
-    @property
-    def total(self) -> int:
-        return sum(self.open.values())
-
 
 def upstream_ws_url(route: Route) -> str:
     base = route.upstream
@@ -153,7 +153,7 @@ def _is_stop(text: str) -> bool:
 async def send_error(ws: WebSocket, exc: LiveError) -> None:
     """Tell the client why, then close with the matching code (both best effort)."""
     with contextlib.suppress(Exception):
-        await ws.send_json({"type": "error", "error": {"code": exc.code, "message": exc.message}})
+        await ws.send_json(exc.message_doc())
     with contextlib.suppress(Exception):
         await ws.close(exc.close_code, exc.message[:120])
 
@@ -182,7 +182,7 @@ async def proxy(ws: WebSocket, route: Route, limits: Limits, request_id: str) ->
 
         async def end(error: LiveError) -> None:
             ending.append(error)
-            await ws.send_json({"type": "error", "error": {"code": error.code, "message": error.message}})
+            await ws.send_json(error.message_doc())
             await upstream.send(json.dumps({"type": "stop"}))
 
         while True:

@@ -3,14 +3,12 @@ valid key is refused before a single byte of its (possibly large) body is read."
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import re
 
 from anyio import to_thread
 
-from .auth import extract_key
+from .auth import extract_key, require_scope
 from .errors import ApiError
 from .uploads import LingeringSend, expects_body
 
@@ -67,7 +65,7 @@ class AuthMiddleware:
         except ApiError as exc:
             # answer at once, then read what is left of an upload (a proxy still sending it must
             # see this answer, not a reset connection)
-            await _send_error(LingeringSend(send, receive, lambda: expects_body(scope)), exc)
+            await exc.response()(scope, receive, LingeringSend(send, receive, lambda: expects_body(scope)))
             return
         scope[PRINCIPAL_KEY] = principal
         await self.app(scope, receive, send)
@@ -87,17 +85,6 @@ class AuthMiddleware:
         await gw.limiter.check(principal)
         if scope["method"] == "POST":
             route = gw.routes.for_path(scope["path"])
-            if route is not None and not any(principal.allows(s) for s in route.scopes):
-                raise ApiError(403, f"this API key lacks the scope '{route.scopes[0]}'", code="insufficient_scope")
+            if route is not None:
+                require_scope(principal, route)
         return principal
-
-
-async def _send_error(send, exc: ApiError) -> None:
-    body = json.dumps({"error": exc.to_dict()}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    for k, v in exc.headers.items():
-        headers.append((k.lower().encode("latin-1"), v.encode("latin-1")))
-    if exc.retry_after is not None:
-        headers.append((b"retry-after", str(max(1, math.ceil(exc.retry_after))).encode()))
-    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

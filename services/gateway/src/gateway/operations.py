@@ -1,8 +1,12 @@
 """What each product call does, independent of whether it runs now or as a job.
 
-An operation is a small JSON `spec` (op, route, options, output format) plus the uploaded
-bytes; `execute` turns it into one OIP v1 call and formats the result. Jobs store the spec
-so a restarted gateway can run it again.
+An operation is a typed pydantic model (one class per `op`: transcription, statement,
+translation, document-QA ingest, generic...) with its route, options and output format; the
+uploaded bytes travel beside it. `Operation` is their union keyed on `op`; jobs store an
+operation as JSON (`model_dump(mode="json")`, the same shape as the spec dicts stored by earlier
+gateways, which therefore still load) and read it back with `load_operation`. Each operation
+knows how to `run` itself against its route's upstream; runner.OperationRunner finds the route
+and the upstream.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import ApiError
-from .routetable import UPLOAD_FIELD, Route
+from .render import Output
+from .routetable import UPLOAD_FIELD
+from .upstream import Upstream
 
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 STATEMENT_FORMATS = ("json", "csv")
@@ -24,68 +32,227 @@ TEXT_MEDIA = {
     "vtt": "text/vtt; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
 }
-OP_KIND = {
-    "transcription": "transcription",
-    "openai_transcription": "transcription",
-    "openai_translation": "transcription",
-    "statement": "statement-extraction",
-    "translation": "translation",
-    "translation_document": "translation",
-    "docqa_ingest": "document-qa",
-}
 _LANGUAGES = {
     "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
     "nl": "dutch", "ru": "russian", "zh": "chinese", "ja": "japanese", "ko": "korean", "ar": "arabic",
     "pl": "polish", "tr": "turkish", "sv": "swedish", "uk": "ukrainian", "hi": "hindi",
 }
+TranscriptionFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 
 
-@dataclass
-class Output:
-    """A formatted result: JSON (dict/list) or text with its media type."""
-
-    content: dict | list | str
-    media_type: str = "application/json"
+# ---------------------------------------------------------------- options
 
 
-def route_for_spec(routes, spec: dict) -> Route:
-    route = routes.by_name.get(spec["route"])
-    if route is None:
-        raise ApiError(503, f"route '{spec['route']}' is no longer in the route table",
-                       code="route_not_found", retry_after=10)
-    return route
+class Options(BaseModel):
+    """Options passed to the upstream as fields of the v1 instance (unset ones left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def upstream(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
 
 
-async def execute(gw, spec: dict, data: bytes | None, request_id: str | None) -> Output:
-    route = route_for_spec(gw.routes, spec)
-    op = spec["op"]
-    expected = OP_KIND.get(op)
-    if expected and route.kind != expected:
-        raise ApiError(503, f"route '{route.name}' is no longer a {expected} route", code="route_not_found",
-                       retry_after=10)
-    if op in ("translation", "translation_document"):
-        from . import translations  # imports Output from here
+class TranscriptionOptions(Options):
+    language: str | None = None
+    task: Literal["transcribe", "translate"] = "transcribe"
+    word_timestamps: bool | None = None
+    vad_filter: bool | None = None
+    beam_size: int | None = None
+    initial_prompt: str | None = None
+    temperature: float | None = None
+    batched: bool | None = None
 
-        return await translations.execute(gw, route, spec, data, request_id)
-    upstream = gw.upstreams.get(route)
-    options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
-    if op == "docqa_ingest":
-        from .docqa import execute_ingest
 
-        return await execute_ingest(upstream, spec, data, request_id)
-    if op == "generic":
-        prediction = await upstream.infer_json(spec["body"], request_id)
-        return Output(prediction)
-    field = UPLOAD_FIELD[route.kind]
-    prediction = await upstream.infer_upload(field, data or b"", options, request_id)
+class OpenAITranscriptionOptions(Options):
+    language: str | None = None
+    task: Literal["transcribe"] = "transcribe"
+    initial_prompt: str | None = None
+    temperature: float | None = None
+    word_timestamps: bool | None = None
+
+
+class OpenAITranslationOptions(Options):
+    task: Literal["translate"] = "translate"
+    initial_prompt: str | None = None
+    temperature: float | None = None
+
+
+class StatementOptions(Options):
+    password: str | None = None
+    locale: str | None = None
+    date_order: Literal["DMY", "MDY", "YMD"] | None = None
+
+
+class TranslationDocumentOptions(Options):
+    source: str | None = None
+    target: str
+    glossary: dict[str, str] | list[str] | None = None
+    filename: str | None = None
+
+
+# ---------------------------------------------------------------- operations
+
+
+class BaseOperation(BaseModel):
+    """One call on a route; `kind` is the route kind it needs (None: any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route: str
+    kind: ClassVar[str | None] = None
+    # the formats a finished job's stored JSON result can be rendered in (GET /jobs/{id}/result)
+    formats: ClassVar[tuple[str, ...]] = ("json",)
+
+    @property
+    def output_format(self) -> str:
+        return getattr(self, "format", "json")
+
+    async def run(self, upstream: Upstream, data: bytes | None, request_id: str | None) -> Output:
+        raise NotImplementedError
+
+    def reformat(self, stored: dict) -> Output:
+        """A stored JSON result in `self.output_format` (only called for a format in `formats`)."""
+        return Output(stored)
+
+
+async def _predict_upload(upstream: Upstream, data: bytes | None, options: Options,
+                          request_id: str | None) -> dict:
+    route = upstream.route
+    prediction = await upstream.infer_upload(UPLOAD_FIELD[route.kind], data or b"", options.upstream(), request_id)
     if not isinstance(prediction, dict):
         raise ApiError(502, f"upstream '{route.name}' returned an unexpected result", code="bad_upstream_response")
-    fmt = spec.get("format", "json")
-    if op == "statement":
-        return format_statement(prediction, fmt)
-    return format_transcription(prediction, fmt, openai=op != "transcription",
-                                task=options.get("task", "transcribe"),
-                                words=bool(options.get("word_timestamps")))
+    return prediction
+
+
+class Transcription(BaseOperation):
+    """`POST /api/v1/transcriptions`: the audio-service result, or text, srt, vtt, verbose_json."""
+
+    op: Literal["transcription"] = "transcription"
+    options: TranscriptionOptions = Field(default_factory=TranscriptionOptions)
+    format: TranscriptionFormat = "json"
+    kind: ClassVar[str] = "transcription"
+    formats: ClassVar[tuple[str, ...]] = TRANSCRIPTION_FORMATS
+    openai: ClassVar[bool] = False
+
+    async def run(self, upstream, data, request_id) -> Output:
+        return self.reformat(await _predict_upload(upstream, data, self.options, request_id))
+
+    def reformat(self, stored: dict) -> Output:
+        return format_transcription(stored, self.format, openai=self.openai, task=self.options.task,
+                                    words=bool(self.options.word_timestamps))
+
+
+class OpenAITranscription(Transcription):
+    """OpenAI `audio.transcriptions.create`."""
+
+    op: Literal["openai_transcription"] = "openai_transcription"  # type: ignore[assignment]
+    options: OpenAITranscriptionOptions = Field(default_factory=OpenAITranscriptionOptions)  # type: ignore[assignment]
+    formats: ClassVar[tuple[str, ...]] = ("json",)
+    openai: ClassVar[bool] = True
+
+
+class OpenAITranslation(Transcription):
+    """OpenAI `audio.translations.create`: speech to English text."""
+
+    op: Literal["openai_translation"] = "openai_translation"  # type: ignore[assignment]
+    options: OpenAITranslationOptions = Field(default_factory=OpenAITranslationOptions)  # type: ignore[assignment]
+    formats: ClassVar[tuple[str, ...]] = ("json",)
+    openai: ClassVar[bool] = True
+
+    def reformat(self, stored: dict) -> Output:
+        return format_transcription(stored, self.format, openai=True, task="translate", words=False)
+
+
+class Statement(BaseOperation):
+    """`POST /api/v1/statements`: transactions as JSON or CSV."""
+
+    op: Literal["statement"] = "statement"
+    options: StatementOptions = Field(default_factory=StatementOptions)
+    format: Literal["json", "csv"] = "json"
+    kind: ClassVar[str] = "statement-extraction"
+    formats: ClassVar[tuple[str, ...]] = STATEMENT_FORMATS
+
+    async def run(self, upstream, data, request_id) -> Output:
+        return self.reformat(await _predict_upload(upstream, data, self.options, request_id))
+
+    def reformat(self, stored: dict) -> Output:
+        return format_statement(stored, self.format)
+
+
+class Translation(BaseOperation):
+    """A text translation: the JSON body goes upstream as one v1 instance."""
+
+    op: Literal["translation"] = "translation"
+    body: dict[str, Any]
+    kind: ClassVar[str] = "translation"
+
+    async def run(self, upstream, data, request_id) -> Output:
+        from .translations import translate_text
+
+        return await translate_text(upstream, self.body, request_id)
+
+
+class TranslationDocument(BaseOperation):
+    """A document translation: the file in, the translated file (base64 in JSON) out."""
+
+    op: Literal["translation_document"] = "translation_document"
+    options: TranslationDocumentOptions
+    format: Literal["file", "json"] = "file"
+    kind: ClassVar[str] = "translation"
+
+    async def run(self, upstream, data, request_id) -> Output:
+        from .translations import translate_document
+
+        return await translate_document(upstream, data, self.options.upstream(), request_id)
+
+
+class DocqaIngest(BaseOperation):
+    """`POST /api/v1/documents`: one upload into the owner's documents."""
+
+    op: Literal["docqa_ingest"] = "docqa_ingest"
+    owner: str
+    filename: str
+    content_type: str
+    kind: ClassVar[str] = "document-qa"
+
+    async def run(self, upstream, data, request_id) -> Output:
+        from .docqa import execute_ingest
+
+        return await execute_ingest(upstream, self, data, request_id)
+
+
+class Generic(BaseOperation):
+    """`POST /api/v1/<resource>` of a generic route: the JSON body as one v1 instance."""
+
+    op: Literal["generic"] = "generic"
+    body: dict[str, Any]
+
+    async def run(self, upstream, data, request_id) -> Output:
+        return Output(await upstream.infer_json(self.body, request_id))
+
+
+Operation = Annotated[
+    Union[Transcription, OpenAITranscription, OpenAITranslation, Statement, Translation, TranslationDocument,
+          DocqaIngest, Generic],
+    Field(discriminator="op"),
+]
+OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
+
+
+def load_operation(stored: dict | None) -> Operation:
+    """A job's stored operation (also a spec dict written by an earlier gateway); 500 if unreadable."""
+    try:
+        return OPERATION.validate_python(stored or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "operation"
+        raise ApiError(500, f"the job's stored operation is not readable ({where}: {first.get('msg')})",
+                       code="invalid_operation") from None
+
+
+def dump_operation(op: Operation) -> dict:
+    """The JSON document a job stores (its `request` column)."""
+    return op.model_dump(mode="json")
 
 
 # ---------------------------------------------------------------- transcriptions
@@ -203,24 +370,20 @@ def format_statement(result: dict, fmt: str) -> Output:
     return Output(result)
 
 
-def reformat(spec: dict, stored, fmt: str) -> Output | None:
+def reformat(op: Operation, stored, fmt: str) -> Output | None:
     """A finished job's stored result in another output format (None: the stored one).
 
     Only a result stored as JSON can be re-rendered; the formats are those of the
     synchronous call for the job's operation.
     """
-    op = spec.get("op")
-    stored_fmt = spec.get("format", "json")
-    allowed = {"statement": STATEMENT_FORMATS, "transcription": TRANSCRIPTION_FORMATS}.get(op, ("json",))
+    allowed = op.formats
     if fmt not in allowed:
         raise ApiError(422, f"format: this job's result is available as {', '.join(allowed)}",
                        code="validation_error")
+    stored_fmt = op.output_format
     if fmt == stored_fmt:
         return None
     if not isinstance(stored, dict) or stored_fmt != "json":
         raise ApiError(409, f"this job's result was stored as {stored_fmt}; ask for that format or run it "
                             "again with format=json", code="format_unavailable")
-    if op == "statement":
-        return format_statement(stored, fmt)
-    return format_transcription(stored, fmt, openai=False, task=spec.get("options", {}).get("task") or "transcribe",
-                                words=bool(spec.get("options", {}).get("word_timestamps")))
+    return op.model_copy(update={"format": fmt}).reformat(stored)

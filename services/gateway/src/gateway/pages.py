@@ -20,8 +20,10 @@ from anyio import to_thread
 
 from .db import Job
 from .errors import ApiError
-from .operations import route_for_spec
+from .operations import Statement, load_operation
 from .routetable import UPLOAD_FIELD
+from .runner import OperationRunner
+from .settings import Settings
 
 log = logging.getLogger("gateway.pages")
 
@@ -30,16 +32,16 @@ WIDTH_STEP = 100  # widths are rounded up to this, so a job has few cached sizes
 
 
 class PageImages:
-    def __init__(self, gw):
-        self.gw = gw
-        self.settings = gw.settings
+    def __init__(self, settings: Settings, runner: OperationRunner | None = None):
+        self.settings = settings
+        self.runner = runner  # renders pages; not needed to keep and expire documents
 
     def dir(self, job_id: str) -> Path:
         return self.settings.pages_dir / job_id
 
     def keep(self, job: Job) -> None:
         """Called as a statement job succeeds (in a worker thread): move its upload here."""
-        if not job.upload_path or (job.request or {}).get("op") != "statement":
+        if not job.upload_path or not isinstance(load_operation(job.request), Statement):
             return
         src = Path(job.upload_path)
         d = self.dir(job.id)
@@ -73,8 +75,8 @@ class PageImages:
 
     async def image(self, job: Job, page: int, width: int, request_id: str | None) -> tuple[bytes, bool]:
         """The PNG of `page` about `width` pixels wide, and whether it came from the cache."""
-        spec = job.request or {}
-        if spec.get("op") != "statement":
+        op = load_operation(job.request)
+        if not isinstance(op, Statement):
             raise ApiError(404, "this job has no document pages (only statement jobs do)", code="pages_not_found")
         if job.state != "succeeded":
             raise ApiError(409, f"job is {job.state}; its pages are shown once it has succeeded",
@@ -93,11 +95,11 @@ class PageImages:
         except FileNotFoundError:
             raise ApiError(410, "this job's document is no longer kept (GATEWAY_PAGE_RETENTION_S); "
                                 "upload it again to see its pages", code="pages_expired") from None
-        route = route_for_spec(self.gw.routes, spec)
-        options = {k: v for k, v in (spec.get("options") or {}).items() if k == "password" and v}
+        route = self.runner.named(op.route)
+        options = {"password": op.options.password} if op.options.password else {}
         options |= {"task": "render", "page": page, "width": width}
-        prediction = await self.gw.upstreams.get(route).infer_upload(UPLOAD_FIELD[route.kind], data, options,
-                                                                     request_id)
+        prediction = await self.runner.upstream(route).infer_upload(UPLOAD_FIELD[route.kind], data, options,
+                                                                    request_id)
         png = self._png(prediction, route.name)
         if len(png) > self.settings.page_image_max_mb * 1024 * 1024:
             raise ApiError(413, f"page {page} renders to {len(png) // 1024} KiB at {width} px, over "

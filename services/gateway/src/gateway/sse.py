@@ -25,7 +25,8 @@ from fastapi.responses import StreamingResponse
 
 from .errors import ApiError
 from .metrics import UPSTREAM_INFLIGHT, UPSTREAM_REQUESTS, UPSTREAM_SECONDS
-from .operations import OP_KIND, route_for_spec
+from .operations import Transcription
+from .runner import OperationRunner
 from .upstream import Upstream
 
 log = logging.getLogger("gateway.sse")
@@ -117,15 +118,13 @@ class SegmentStream:
         up.breaker.release_probe(self.probe)
 
 
-async def open_segments(gw, spec: dict, data: bytes, request_id: str | None) -> SegmentStream:
-    """Start the upstream stream of a transcription spec; raise ApiError as a call would."""
-    route = route_for_spec(gw.routes, spec)
-    if route.kind != OP_KIND[spec["op"]]:
-        raise ApiError(503, f"route '{route.name}' is no longer a transcription route", code="route_not_found",
-                       retry_after=10)
-    up = gw.upstreams.get(route)
+async def open_segments(runner: OperationRunner, op: Transcription, data: bytes,
+                        request_id: str | None) -> SegmentStream:
+    """Start the upstream stream of a transcription; raise ApiError as a call would."""
+    route = runner.route_of(op)
+    up = runner.upstream(route)
     name = route.name
-    options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
+    options = op.options.upstream()
     body = json.dumps({"instances": [{"audio": {"b64": base64.b64encode(data).decode("ascii")}, **options}]})
     headers = {"content-type": "application/json", "accept": MEDIA_TYPE}
     if request_id:
@@ -193,7 +192,7 @@ async def native_events(stream: SegmentStream) -> AsyncIterator[bytes]:
         async for name, data in stream.events():
             yield event(name, data)
     except Exception as exc:  # noqa: BLE001 - reported in the stream
-        yield event("error", {"error": _error(exc).to_dict()})
+        yield event("error", _error(exc).body())
     finally:
         await stream.close()
 
@@ -215,7 +214,7 @@ async def openai_events(stream: SegmentStream) -> AsyncIterator[bytes]:
                                                      "text": str(data.get("text", "")).strip()})
     except Exception as exc:  # noqa: BLE001 - reported in the stream
         err = _error(exc)
-        yield event("error", {"type": "error", "error": {**err.to_dict(), "type": "server_error"}})
+        yield event("error", {"type": "error", "error": {**err.body()["error"], "type": "server_error"}})
     finally:
         await stream.close()
 
@@ -235,8 +234,9 @@ class EventStreamResponse(StreamingResponse):
             await self.segment_stream.close()
 
 
-async def respond(gw, spec: dict, data: bytes, request_id: str | None, openai: bool) -> StreamingResponse:
-    """The streaming answer to a transcription spec."""
-    stream = await open_segments(gw, spec, data, request_id)
+async def respond(runner: OperationRunner, op: Transcription, data: bytes, request_id: str | None,
+                  openai: bool) -> StreamingResponse:
+    """The streaming answer to a transcription operation."""
+    stream = await open_segments(runner, op, data, request_id)
     body = openai_events(stream) if openai else native_events(stream)
     return EventStreamResponse(body, stream)

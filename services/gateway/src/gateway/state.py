@@ -1,4 +1,10 @@
-"""The gateway's per-process state: database, route table, upstream pool, keys, jobs."""
+"""The gateway's per-process state: database, route table, upstream pool, keys, jobs.
+
+`Gateway` is only the application's container: it builds the parts once, starts and stops
+them, and answers health and readiness. Request handlers get the parts they need as
+dependencies (deps.py: `Runner`, `Jobs`, `AppSettings`), and the parts get each other in their
+constructors (`JobManager` gets the `OperationRunner`, not the gateway).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from .metrics import ROUTE_TABLE_VERSION
 from .pages import PageImages
 from .ratelimit import RateLimiter
 from .routetable import RouteTable
+from .runner import OperationRunner
 from .settings import Settings
 from .upstream import UpstreamPool
 
@@ -34,13 +41,14 @@ class Gateway:
         self.routes = RouteTable(settings)
         self.upstreams = UpstreamPool(settings.breaker_failures, settings.breaker_reset_s,
                                       settings.connect_timeout_s, settings.max_queue)
+        self.runner = OperationRunner(self.routes, self.upstreams)
         self.keys = KeyStore(self.Session, settings.auth_cache_s)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst,
                                    settings.rate_limit_storage)
-        self.jobs = JobManager(self)
+        self.pages = PageImages(settings, self.runner)
+        self.jobs = JobManager(settings, self.Session, self.runner, self.pages)
         self.live_tokens = LiveTokens(settings.live_token_secret, settings.live_token_ttl_s)
         self.live_slots = SessionSlots(settings.live_max_sessions_per_key)
-        self.pages = PageImages(self)
         self.started = False
         self._stop = asyncio.Event()
         self._bg: list[asyncio.Task] = []

@@ -13,9 +13,9 @@ from contextvars import ContextVar
 from typing import Any, Awaitable, Callable
 
 from .errors import ApiError
-from .operations import Output
+from .render import Output
+from .upstream import Upstream
 
-OPS = ("translation", "translation_document")
 DOCUMENT_EXTENSIONS = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".docx")
 # set by the job runner: report a fraction (0..1) and a message for the job's events
 job_progress: ContextVar[Callable[[float, str], Awaitable[None]] | None] = ContextVar("job_progress", default=None)
@@ -29,9 +29,9 @@ def not_configured(exc: ApiError) -> ApiError:
     return exc
 
 
-async def languages(gw, route, request_id: str | None) -> dict:
+async def languages(upstream: Upstream, request_id: str | None) -> dict:
     """The service's readiness and languages, as `GET /api/v1/translations/languages` answers."""
-    upstream = gw.upstreams.get(route)
+    route = upstream.route
     headers = {"x-request-id": request_id} if request_id else {}
     doc = await upstream.call("GET", f"{route.upstream}/v1/models/{route.model}/languages", b"", headers,
                               min(route.timeout_s, 10.0))
@@ -47,25 +47,34 @@ async def languages(gw, route, request_id: str | None) -> dict:
     }
 
 
-async def execute(gw, route, spec: dict, data: bytes | None, request_id: str | None) -> Output:
-    """Run a translation spec: one upstream call; a document's result keeps the file as base64."""
-    upstream = gw.upstreams.get(route)
-    progress = job_progress.get()
+async def _translated(upstream: Upstream, pending: Awaitable[Any]) -> Output:
+    """The upstream's answer to a translation call as the result (503 + message when the
+    service has no model configured)."""
     try:
-        if spec["op"] == "translation":
-            prediction = await upstream.infer_json(spec["body"], request_id)
-        else:
-            if progress:
-                await progress(0.15, "document sent to the translation service")
-            options = {k: v for k, v in spec.get("options", {}).items() if v is not None}
-            prediction = await upstream.infer_upload("document", data or b"", options, request_id)
+        prediction = await pending
     except ApiError as exc:
         raise not_configured(exc) from None
     if not isinstance(prediction, dict):
-        raise ApiError(502, f"upstream '{route.name}' returned an unexpected result", code="bad_upstream_response")
+        raise ApiError(502, f"upstream '{upstream.route.name}' returned an unexpected result",
+                       code="bad_upstream_response")
+    progress = job_progress.get()
     if progress:
         await progress(0.9, "translated")
     return Output(prediction)
+
+
+async def translate_text(upstream: Upstream, body: dict, request_id: str | None) -> Output:
+    """A text translation: the request body as one v1 instance."""
+    return await _translated(upstream, upstream.infer_json(body, request_id))
+
+
+async def translate_document(upstream: Upstream, data: bytes | None, options: dict,
+                             request_id: str | None) -> Output:
+    """A document translation: one upload; the result keeps the translated file as base64."""
+    progress = job_progress.get()
+    if progress:
+        await progress(0.15, "document sent to the translation service")
+    return await _translated(upstream, upstream.infer_upload("document", data or b"", options, request_id))
 
 
 def document_bytes(result: Any) -> tuple[bytes, str, str]:
@@ -75,8 +84,3 @@ def document_bytes(result: Any) -> tuple[bytes, str, str]:
         return data, str(result["media_type"]), str(result["filename"])
     except (KeyError, TypeError, binascii.Error, ValueError):
         raise ApiError(502, "the translation service returned no document", code="bad_upstream_response") from None
-
-
-def without_document(result: dict) -> dict:
-    """A document result for JSON listings: everything but the file's bytes."""
-    return {k: v for k, v in result.items() if k != "document"}

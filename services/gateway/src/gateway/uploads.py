@@ -4,9 +4,11 @@ content sniffing by magic bytes (415)."""
 from __future__ import annotations
 
 import asyncio
-import json
 
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .errors import ApiError, error_response
 
 # room for the multipart envelope and the small form fields around the file
 ENVELOPE_BYTES = 64 * 1024
@@ -104,11 +106,13 @@ class UploadLimitMiddleware:
                 try:
                     declared = int(v)
                 except ValueError:
-                    await _send_error(send, 400, "invalid_content_length", "Content-Length is not a number")
+                    await _send_error(scope, receive, send, 400, "invalid_content_length",
+                                      "Content-Length is not a number")
                     return
                 if declared > limit:
                     lingering.body_unread = (lambda: declared <= DRAIN_MAX_BYTES)
-                    await _send_error(lingering, 413, "payload_too_large", BodyTooLarge(limit - ENVELOPE_BYTES).detail)
+                    await _send_error(scope, receive, lingering, 413, "payload_too_large",
+                                      BodyTooLarge(limit - ENVELOPE_BYTES).detail)
                     return
                 break
         started = False
@@ -136,18 +140,11 @@ class UploadLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge as exc:
             if not started:
-                await _send_error(lingering, 413, "payload_too_large", exc.detail)
+                await _send_error(scope, receive, lingering, 413, "payload_too_large", exc.detail)
 
 
-async def _send_error(send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close")],
-    })
-    await send({"type": "http.response.body", "body": body})
+async def _send_error(scope, receive, send, status: int, code: str, message: str) -> None:
+    await error_response(status, code, message, headers={"Connection": "close"})(scope, receive, send)
 
 
 AUDIO_TYPES = {"audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/mp4", "audio/webm", "audio/aiff"}
@@ -182,8 +179,7 @@ def sniff(head: bytes) -> str | None:
 
 
 def check_type(head: bytes, allowed: set[str], what: str) -> str:
-    from .errors import ApiError
-
+    """The sniffed media type of an upload's first bytes: 400 if empty, 415 if not `allowed`."""
     if not head:
         raise ApiError(400, "the uploaded file is empty", code="empty_file")
     kind = sniff(head)
@@ -191,3 +187,10 @@ def check_type(head: bytes, allowed: set[str], what: str) -> str:
         found = f"looks like {kind}" if kind else "is not a recognised format"
         raise ApiError(415, f"the uploaded file {found}; expected {what}", code="unsupported_media_type")
     return kind
+
+
+async def sniff_upload(file: UploadFile, allowed: set[str], what: str) -> str:
+    """Check an upload's type by its first bytes (then rewind it); see `check_type`."""
+    head = await file.read(4096)
+    await file.seek(0)
+    return check_type(head, allowed, what)

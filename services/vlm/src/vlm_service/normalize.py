@@ -107,10 +107,6 @@ def repair_money(text: str) -> Money | None:
     return parse_money(f"{m.group(1)}{digits[:-2]}.{digits[-2:]}{m.group(3)}{' ' + m.group(4) if m.group(4) else ''}")
 
 
-def looks_like_money(text: str) -> bool:
-    return MONEY_RE.match(text.strip()) is not None
-
-
 def find_money(text: str) -> Money | None:
     """The first amount anywhere in `text` (for labelled values such as `Opening balance: £1.00`);
     dates with a year (`vom 31.12.2020`) are not amounts."""

@@ -12,8 +12,10 @@ import re
 import orjson
 from fastapi import APIRouter, Request
 
-from ..deps import dispatch, principal_of, route_for, wants_async
+from ..deps import principal_of
+from ..dispatch import dispatch, wants_async
 from ..errors import ApiError
+from ..operations import Generic
 from ..routetable import GENERIC_KINDS
 from ..schemas import JobAccepted, error_responses
 from . import translations
@@ -44,14 +46,15 @@ _OPENAPI = {
                         **error_responses(400, 401, 403, 404, 413, 422, 429, 502, 503, 504)})
 async def call_route(request: Request):
     """Forward the body to the route's upstream `/v1/models/<model>:predict`; returns its prediction."""
-    gw = request.app.state.gw
+    gw = request.app.state.gw  # read directly, not through Depends: the hot path
+    runner = gw.runner
     principal = principal_of(request)
     resource = request.path_params["resource"]
     if not _RESOURCE.match(resource):
         raise ApiError(404, f"no route serves '/api/v1/{resource[:80]}'", code="route_not_found")
-    route = route_for(gw, resource, GENERIC_KINDS)
+    route = runner.route_for(resource, GENERIC_KINDS)
     if route.kind == "translation":  # JSON text or a multipart document (routers/translations.py)
-        return await translations.handle(request, gw, route)
+        return await translations.handle(request, runner, gw.jobs, route)
     ctype = request.headers.get("content-type", "")
     if ctype and not ctype.lower().startswith("application/json") and "+json" not in ctype.lower():
         raise ApiError(415, "send the body as application/json", code="unsupported_media_type")
@@ -64,6 +67,5 @@ async def call_route(request: Request):
     flag = request.query_params.get("async", "false").lower()
     if flag not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
         raise ApiError(422, "async: must be a boolean", code="validation_error")
-    spec = {"op": "generic", "route": route.name, "body": body}
     run_async = wants_async(request, flag in ("true", "1", "yes", "on"))
-    return await dispatch(request, gw, principal, route, spec, None, run_async)
+    return await dispatch(runner, gw.jobs, principal, route, Generic(route=route.name, body=body), None, run_async)

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from kit.logging import request_id_var
 
-from ..deps import GW, Auth, render
+from ..deps import AppSettings, Auth, Jobs, Pages
 from ..errors import ApiError
 from ..jobs import TERMINAL, event_out, job_out
-from ..operations import reformat
+from ..operations import load_operation, reformat
+from ..render import render
 from ..schemas import JobDetail, JobList, error_responses
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -22,22 +23,21 @@ JobId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("", response_model=JobList, responses=error_responses(401, 422, 429))
-async def list_jobs(gw: GW, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+async def list_jobs(jobs: Jobs, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     """This key's jobs, newest first."""
-    jobs = await gw.jobs.list(principal.key_id, limit)
-    return {"jobs": [job_out(j) for j in jobs]}
+    return {"jobs": [job_out(j) for j in await jobs.list(principal.key_id, limit)]}
 
 
 @router.get("/{job_id}", response_model=JobDetail, response_model_exclude_none=True,
             responses=error_responses(401, 404, 429))
-async def get_job(gw: GW, principal: Auth, job_id: JobId) -> dict:
+async def get_job(jobs: Jobs, principal: Auth, job_id: JobId) -> dict:
     """State, progress, and the result (succeeded) or error (failed)."""
-    return job_out(await gw.jobs.get(job_id, principal.key_id), full=True)
+    return job_out(await jobs.get(job_id, principal.key_id), full=True)
 
 
 @router.get("/{job_id}/result", responses=error_responses(401, 404, 409, 422, 429))
 async def get_job_result(
-    gw: GW,
+    jobs: Jobs,
     principal: Auth,
     job_id: JobId,
     format: Annotated[str | None, Query(max_length=20, description=(
@@ -45,12 +45,12 @@ async def get_job_result(
         "`text`, `srt`, `vtt` or `verbose_json` for transcriptions"))] = None,
 ) -> Response:
     """The result as the synchronous call would have answered it (JSON, text, srt, vtt or csv)."""
-    job = await gw.jobs.get(job_id, principal.key_id)
+    job = await jobs.get(job_id, principal.key_id)
     if job.state == "failed":
         raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
     if job.state != "succeeded":
         raise ApiError(409, f"job is {job.state}; no result yet", code="job_not_finished")
-    output = reformat(job.request or {}, job.result, format) if format else None
+    output = reformat(load_operation(job.request), job.result, format) if format else None
     if output is not None:
         return render(output)
     if isinstance(job.result, str):
@@ -62,7 +62,9 @@ async def get_job_result(
             responses={200: {"content": {"image/png": {}}, "description": "the page as a PNG"},
                        **error_responses(400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)})
 async def get_job_page(
-    gw: GW,
+    jobs: Jobs,
+    pages: Pages,
+    settings: AppSettings,
     principal: Auth,
     job_id: JobId,
     page: Annotated[int, Path(ge=1, le=10_000, description="page number, from 1")],
@@ -73,9 +75,8 @@ async def get_job_page(
     """A page of a succeeded statement job's document as a PNG, to draw each row's `bbox` on
     (`bbox * image width / page_info.width`). Cached per page and width; 410 once the document
     is no longer kept."""
-    job = await gw.jobs.get(job_id, principal.key_id)
-    width = gw.pages.snap(width, gw.settings.page_image_max_width)
-    png, hit = await gw.pages.image(job, page, width, request_id_var.get())
+    job = await jobs.get(job_id, principal.key_id)
+    png, hit = await pages.image(job, page, pages.snap(width, settings.page_image_max_width), request_id_var.get())
     return Response(png, media_type="image/png", headers={
         "Cache-Control": "private, max-age=3600", "X-Cache": "hit" if hit else "miss"})
 
@@ -84,14 +85,14 @@ async def get_job_page(
             responses={200: {"content": {"text/event-stream": {}}}, **error_responses(401, 404, 429)})
 async def job_events(
     request: Request,
-    gw: GW,
+    jobs: Jobs,
     principal: Auth,
     job_id: JobId,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: `queued`, `started`, `progress`, `succeeded`, `failed`; the stream
     ends after the terminal event. `Last-Event-ID` resumes after that sequence number."""
-    await gw.jobs.get(job_id, principal.key_id)
+    await jobs.get(job_id, principal.key_id)
     try:
         after = max(0, int(last_event_id)) if last_event_id else 0
     except ValueError:
@@ -101,19 +102,19 @@ async def job_events(
         last = after
         quiet_since = time.monotonic()
         while True:
-            for ev in await gw.jobs.events_after(job_id, last):
+            for ev in await jobs.events_after(job_id, last):
                 doc = event_out(ev)
                 yield f"event: {ev.type}\nid: {ev.seq}\ndata: {orjson.dumps(doc).decode()}\n\n"
                 last = ev.seq
                 quiet_since = time.monotonic()
                 if ev.type in TERMINAL:
                     return
-            if gw.jobs.stopping.is_set() or await request.is_disconnected():
+            if jobs.stopping.is_set() or await request.is_disconnected():
                 return
             if time.monotonic() - quiet_since > 15:
                 yield ": keep-alive\n\n"
                 quiet_since = time.monotonic()
-            await gw.jobs.wait_change(1.0)
+            await jobs.wait_change(1.0)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -10,8 +10,8 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import APIRouter, Body, Query, WebSocket, WebSocketDisconnect
 
-from ..auth import Principal, extract_key
-from ..deps import GW, Auth, require_scope, route_for
+from ..auth import Principal, extract_key, require_scope
+from ..deps import GW, Auth
 from ..errors import ApiError
 from ..live import (FORBIDDEN, INTERNAL, NOT_FOUND, TOO_MANY, UNAUTHORIZED, Limits, LiveError, principal_by_id,
                     proxy, send_error)
@@ -28,7 +28,7 @@ async def create_live_token(gw: GW, principal: Auth,
     """A short-lived token that opens live sessions for this key (browsers cannot send the key
     as a WebSocket header): open `url` within `expires_in` seconds."""
     resource = (body or LiveTokenIn()).resource
-    route = route_for(gw, resource, ("transcription",))
+    route = gw.runner.route_for(resource, ("transcription",))
     require_scope(principal, route)
     token, exp = gw.live_tokens.issue(principal, route.resource)
     expires_at = dt.datetime.fromtimestamp(exp, dt.timezone.utc).isoformat().replace("+00:00", "Z")
@@ -69,12 +69,12 @@ async def live_session(ws: WebSocket, resource: str, token: Annotated[str | None
     slot: str | None = None
     try:
         try:
-            route = route_for(gw, resource, ("transcription",))
+            route = gw.runner.route_for(resource, ("transcription",))
         except ApiError as exc:
             raise LiveError(NOT_FOUND, exc.code, exc.message) from None
         principal = await _principal(ws, gw, route.resource, token)
         try:
-            gw.limiter.check(principal)
+            await gw.limiter.check(principal)
             require_scope(principal, route)
         except ApiError as exc:
             raise LiveError(FORBIDDEN if exc.status == 403 else TOO_MANY, exc.code, exc.message) from None

@@ -7,18 +7,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
-from ..deps import GW, Auth, dispatch, route_for_model, sniff_upload, wants_async
+from ..deps import Auth, Jobs, Runner
+from ..dispatch import dispatch, wants_async
+from ..operations import (OpenAITranscription, OpenAITranscriptionOptions, OpenAITranslation,
+                          OpenAITranslationOptions)
 from ..schemas import JobAccepted, error_responses
-from ..uploads import AUDIO_TYPES
+from ..uploads import AUDIO_TYPES, sniff_upload
 
 router = APIRouter(tags=["openai"])
 
 Format = Literal["json", "text", "srt", "verbose_json", "vtt"]
 ERRORS = {202: {"model": JobAccepted}, **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)}
-
-
-def _route(gw, model: str):
-    return route_for_model(gw, "transcription", model)
 
 
 @router.post("/v1/audio/transcriptions", responses={
@@ -27,7 +26,8 @@ def _route(gw, model: str):
     **ERRORS})
 async def openai_transcriptions(
     request: Request,
-    gw: GW,
+    runner: Runner,
+    jobs: Jobs,
     principal: Auth,
     file: Annotated[UploadFile, File()],
     model: Annotated[str, Form(min_length=1, max_length=100)],
@@ -43,19 +43,20 @@ async def openai_transcriptions(
     prefer: Annotated[str | None, Header()] = None,
 ):
     """OpenAI `audio.transcriptions.create` (`stream=true`: `text/event-stream`)."""
-    route = _route(gw, model)
+    route = runner.route_for_model("transcription", model)
     await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
     words = bool(timestamp_granularities and "word" in timestamp_granularities)
-    options = {"language": language, "task": "transcribe", "initial_prompt": prompt, "temperature": temperature,
-               "word_timestamps": words or None}
-    spec = {"op": "openai_transcription", "route": route.name, "options": options, "format": response_format}
-    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_), stream)
+    options = OpenAITranscriptionOptions(language=language, initial_prompt=prompt, temperature=temperature,
+                                         word_timestamps=words or None)
+    op = OpenAITranscription(route=route.name, options=options, format=response_format)
+    return await dispatch(runner, jobs, principal, route, op, file, wants_async(request, async_), stream)
 
 
 @router.post("/v1/audio/translations", responses=ERRORS)
 async def openai_translations(
     request: Request,
-    gw: GW,
+    runner: Runner,
+    jobs: Jobs,
     principal: Auth,
     file: Annotated[UploadFile, File()],
     model: Annotated[str, Form(min_length=1, max_length=100)],
@@ -66,8 +67,8 @@ async def openai_translations(
     prefer: Annotated[str | None, Header()] = None,
 ):
     """OpenAI `audio.translations.create`: speech in any language to English text."""
-    route = _route(gw, model)
+    route = runner.route_for_model("transcription", model)
     await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
-    options = {"task": "translate", "initial_prompt": prompt, "temperature": temperature}
-    spec = {"op": "openai_translation", "route": route.name, "options": options, "format": response_format}
-    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))
+    options = OpenAITranslationOptions(initial_prompt=prompt, temperature=temperature)
+    op = OpenAITranslation(route=route.name, options=options, format=response_format)
+    return await dispatch(runner, jobs, principal, route, op, file, wants_async(request, async_))

@@ -9,7 +9,8 @@ import struct
 from fastapi import APIRouter
 from kit.logging import request_id_var
 
-from ..deps import GW, Auth, require_scope, route_for_model
+from ..auth import require_scope
+from ..deps import Auth, Runner
 from ..docqa import call
 from ..docqa_schemas import EmbeddingItem, EmbeddingsIn, EmbeddingsOut, EmbeddingUsage, UpstreamEmbeddings
 from ..errors import ApiError
@@ -27,15 +28,15 @@ def encode(vector: list[float], fmt: str) -> list[float] | str:
 
 @router.post("/v1/embeddings", response_model=EmbeddingsOut,
              responses=error_responses(400, 401, 403, 404, 413, 422, 429, 502, 503, 504))
-async def create_embeddings(gw: GW, principal: Auth, body: EmbeddingsIn) -> EmbeddingsOut:
+async def create_embeddings(runner: Runner, principal: Auth, body: EmbeddingsIn) -> EmbeddingsOut:
     """OpenAI `embeddings.create`: one vector per input text, in input order."""
-    route = route_for_model(gw, "document-qa", body.model)
+    route = runner.route_for_model("document-qa", body.model)
     require_scope(principal, route)
     if body.dimensions is not None:
         raise ApiError(400, "dimensions: this model's vectors have a fixed size; leave it out",
                        code="unsupported_parameter")
     texts = [body.input] if isinstance(body.input, str) else body.input
-    out = await call(gw.upstreams.get(route), {"op": "embed", "input": texts}, UpstreamEmbeddings,
+    out = await call(runner.upstream(route), {"op": "embed", "input": texts}, UpstreamEmbeddings,
                      request_id_var.get())
     if len(out.embeddings) != len(texts):
         raise ApiError(502, f"upstream '{route.name}' returned {len(out.embeddings)} vectors for {len(texts)} texts",

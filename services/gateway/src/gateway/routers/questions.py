@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from kit.logging import request_id_var
 
-from ..deps import GW, Auth
+from ..deps import Auth, Runner
 from ..docqa import call, open_stream
 from ..docqa_schemas import AnswerOut, QuestionIn
 from ..schemas import error_responses
@@ -23,15 +23,15 @@ SSE_DOC = {"text/event-stream": {"schema": {"type": "string"},
 @router.post("/api/v1/questions", response_model=AnswerOut,
              responses={200: {"content": SSE_DOC},
                         **error_responses(400, 401, 403, 404, 413, 422, 429, 501, 502, 503, 504)})
-async def ask(request: Request, gw: GW, principal: Auth, body: QuestionIn):
+async def ask(request: Request, runner: Runner, principal: Auth, body: QuestionIn):
     """Answer from the caller's documents (all, or `document_ids`); `found: false` when they do not say."""
-    route = docqa_route(gw, principal)
+    route = docqa_route(runner, principal)
     instance = {"op": "ask", "owner": principal.key_id, "question": body.question}
     if body.document_ids is not None:
         instance["document_ids"] = body.document_ids
     if body.top_k is not None:
         instance["top_k"] = body.top_k
-    upstream = gw.upstreams.get(route)
+    upstream = runner.upstream(route)
     if body.stream or "text/event-stream" in request.headers.get("accept", ""):
         events = await open_stream(upstream, instance, request_id_var.get())
         return StreamingResponse(events, media_type="text/event-stream",

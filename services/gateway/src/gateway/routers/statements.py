@@ -6,9 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
-from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async
+from ..deps import Auth, Jobs, Runner
+from ..dispatch import dispatch, wants_async
+from ..operations import Statement, StatementOptions
 from ..schemas import JobAccepted, error_responses
-from ..uploads import DOCUMENT_TYPES
+from ..uploads import DOCUMENT_TYPES, sniff_upload
 
 router = APIRouter(tags=["statements"])
 
@@ -18,7 +20,8 @@ router = APIRouter(tags=["statements"])
                         **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
 async def create_statement(
     request: Request,
-    gw: GW,
+    runner: Runner,
+    jobs: Jobs,
     principal: Auth,
     file: Annotated[UploadFile, File(description="PDF, PNG, JPEG or TIFF")],
     password: Annotated[str | None, Form(max_length=256)] = None,
@@ -31,9 +34,8 @@ async def create_statement(
     prefer: Annotated[str | None, Header(description="`respond-async` runs it as a job")] = None,
 ):
     """Extract the statement summary and its transactions; `format=csv` for a CSV file."""
-    route = route_for(gw, "statements", ("statement-extraction",))
+    route = runner.route_for("statements", ("statement-extraction",))
     await sniff_upload(file, DOCUMENT_TYPES, "a PDF, PNG, JPEG or TIFF document")
-    options = {"password": password, "locale": locale, "date_order": date_order}
-    spec = {"op": "statement", "route": route.name, "options": options,
-            "format": format or format_query or "json"}
-    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_))
+    op = Statement(route=route.name, options=StatementOptions(password=password, locale=locale, date_order=date_order),
+                   format=format or format_query or "json")
+    return await dispatch(runner, jobs, principal, route, op, file, wants_async(request, async_))

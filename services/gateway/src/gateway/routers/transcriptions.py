@@ -6,9 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
-from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async, wants_events
+from ..deps import Auth, Jobs, Runner
+from ..dispatch import dispatch, wants_async, wants_events
+from ..operations import Transcription, TranscriptionOptions
 from ..schemas import JobAccepted, error_responses
-from ..uploads import AUDIO_TYPES
+from ..uploads import AUDIO_TYPES, sniff_upload
 
 router = APIRouter(tags=["transcriptions"])
 
@@ -20,7 +22,8 @@ TRANSCRIPTION_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422, 429, 5
     202: {"model": JobAccepted}, **TRANSCRIPTION_ERRORS})
 async def create_transcription(
     request: Request,
-    gw: GW,
+    runner: Runner,
+    jobs: Jobs,
     principal: Auth,
     file: Annotated[UploadFile, File(description="audio: wav, mp3, ogg, flac, m4a, webm")],
     language: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")] = None,
@@ -39,11 +42,11 @@ async def create_transcription(
     prefer: Annotated[str | None, Header(description="`respond-async` runs it as a job")] = None,
 ):
     """Transcribe (or translate to English) an audio file with the transcription route."""
-    route = route_for(gw, "transcriptions", ("transcription",))
+    route = runner.route_for("transcriptions", ("transcription",))
     await sniff_upload(file, AUDIO_TYPES, "an audio file (wav, mp3, ogg, flac, m4a, webm)")
-    options = {"language": language, "task": task, "word_timestamps": word_timestamps or None,
-               "vad_filter": vad_filter, "beam_size": beam_size, "initial_prompt": initial_prompt,
-               "temperature": temperature, "batched": batched}
-    spec = {"op": "transcription", "route": route.name, "options": options, "format": response_format}
+    options = TranscriptionOptions(language=language, task=task, word_timestamps=word_timestamps or None,
+                                   vad_filter=vad_filter, beam_size=beam_size, initial_prompt=initial_prompt,
+                                   temperature=temperature, batched=batched)
+    op = Transcription(route=route.name, options=options, format=response_format)
     stream = stream or wants_events(request)
-    return await dispatch(request, gw, principal, route, spec, file, wants_async(request, async_), stream)
+    return await dispatch(runner, jobs, principal, route, op, file, wants_async(request, async_), stream)

@@ -15,8 +15,13 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from .. import translations
-from ..deps import GW, Auth, dispatch, principal_of, require_scope, route_for, wants_async
+from ..auth import require_scope
+from ..deps import Auth, Jobs, Runner, principal_of
+from ..dispatch import dispatch, wants_async
 from ..errors import ApiError
+from ..jobs import JobManager
+from ..operations import Translation, TranslationDocument, TranslationDocumentOptions, load_operation
+from ..runner import OperationRunner
 from ..schemas import JobAccepted, error_responses
 from ..translation_schemas import (TranslationDocumentForm, TranslationLanguages, TranslationRequest,
                                    TranslationResult)
@@ -71,18 +76,18 @@ def _async_flag(request: Request) -> bool:
                  "application/octet-stream": _DOC_RESPONSE["content"]["application/octet-stream"]}},
                         202: {"model": JobAccepted},
                         **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
-async def create_translation(request: Request, gw: GW):
+async def create_translation(request: Request, runner: Runner, jobs: Jobs):
     """Translate a text (`application/json`) or a document (`multipart/form-data` with `file`)."""
-    return await handle(request, gw, route_for(gw, RESOURCE, KINDS))
+    return await handle(request, runner, jobs, runner.route_for(RESOURCE, KINDS))
 
 
-async def handle(request: Request, gw, route) -> Response:
+async def handle(request: Request, runner: OperationRunner, jobs: JobManager, route) -> Response:
     """A translation route's POST: JSON text, or a multipart document; now or as a job."""
     principal = principal_of(request)
     run_async = _async_flag(request)
     ctype = request.headers.get("content-type", "").lower()
     if ctype.startswith("multipart/form-data"):
-        return await _document(request, gw, principal, route, run_async)
+        return await _document(request, runner, jobs, principal, route, run_async)
     if ctype and not ctype.startswith("application/json") and "+json" not in ctype:
         raise ApiError(415, "send JSON (text) or multipart/form-data (a document)", code="unsupported_media_type")
     try:
@@ -91,11 +96,12 @@ async def handle(request: Request, gw, route) -> Response:
         raise ApiError(422, f"body: invalid JSON ({exc.msg})", code="validation_error") from None
     except ValidationError as exc:
         raise ApiError(422, f"invalid request: {_fields(exc)}", code="validation_error") from None
-    spec = {"op": "translation", "route": route.name, "body": body.model_dump(exclude_none=True)}
-    return await dispatch(request, gw, principal, route, spec, None, run_async)
+    op = Translation(route=route.name, body=body.model_dump(exclude_none=True))
+    return await dispatch(runner, jobs, principal, route, op, None, run_async)
 
 
-async def _document(request: Request, gw, principal, route, run_async: bool) -> Response:
+async def _document(request: Request, runner: OperationRunner, jobs: JobManager, principal, route,
+                    run_async: bool) -> Response:
     require_scope(principal, route)
     form = await request.form(max_files=1, max_fields=10)
     try:
@@ -114,15 +120,15 @@ async def _document(request: Request, gw, principal, route, run_async: bool) -> 
         await upload.seek(0)
         if not head:
             raise ApiError(400, "the uploaded file is empty", code="empty_file")
-        options = {"source": fields.source, "target": fields.target, "glossary": fields.glossary_value(),
-                   "filename": upload.filename}
-        spec = {"op": "translation_document", "route": route.name, "options": options, "format": fields.format}
+        options = TranslationDocumentOptions(source=fields.source, target=fields.target,
+                                             glossary=fields.glossary_value(), filename=upload.filename)
+        op = TranslationDocument(route=route.name, options=options, format=fields.format)
         if run_async:
-            return await dispatch(request, gw, principal, route, spec, upload, True)
+            return await dispatch(runner, jobs, principal, route, op, upload, True)
         data = await upload.read()
     finally:
         await form.close()
-    output = await translations.execute(gw, route, spec, data, request_id_var.get())
+    output = await runner.execute(op, data, request_id_var.get())
     if fields.format == "json":
         return JSONResponse(output.content)
     content, media_type, filename = translations.document_bytes(output.content)
@@ -137,22 +143,22 @@ Resource = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 @router.get("/api/v1/{resource}/languages", response_model=TranslationLanguages,
             responses=error_responses(401, 403, 404, 429, 502, 503, 504))
-async def get_languages(request: Request, gw: GW, principal: Auth, resource: Resource) -> dict:
+async def get_languages(request: Request, runner: Runner, principal: Auth, resource: Resource) -> dict:
     """The languages and pairs a translation route's service serves, and whether it is ready
     (`ready: false` with `message` saying how to configure a model)."""
-    route = route_for(gw, resource, KINDS)
+    route = runner.route_for(resource, KINDS)
     require_scope(principal, route)
-    return await translations.languages(gw, route, request_id_var.get())
+    return await translations.languages(runner.upstream(route), request_id_var.get())
 
 
 @router.get("/api/v1/{resource}/jobs/{job_id}/file",
             responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 429, 502)})
-async def get_job_file(gw: GW, principal: Auth, resource: Resource,
+async def get_job_file(runner: Runner, jobs: Jobs, principal: Auth, resource: Resource,
                        job_id: Annotated[str, Path(min_length=1, max_length=64)]):
     """The translated file of a finished document translation job of this route."""
-    route = route_for(gw, resource, KINDS)
-    job = await gw.jobs.get(job_id, principal.key_id)
-    if (job.request or {}).get("op") != "translation_document" or job.route != route.name:
+    route = runner.route_for(resource, KINDS)
+    job = await jobs.get(job_id, principal.key_id)
+    if not isinstance(load_operation(job.request), TranslationDocument) or job.route != route.name:
         raise ApiError(404, "this job did not translate a document", code="not_a_document_job")
     if job.state == "failed":
         raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
