@@ -16,7 +16,7 @@ of the model services (kit's error body included), with knobs for delay and fail
   segment of the transcription result above, `done`), after the same `fail_status`/`delay`;
   `stream_mode` picks a misbehaviour: `absent` (404, a service that cannot stream), `break`
   (the connection drops after the first segment), `error` (an `error` event after it), `stall`
-  (nothing more after it).
+  (nothing more after it, until the client disconnects: counted as `streams_cut` in `/last`).
 - `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...}` sets
   behaviour for every call.
 - model `document-qa`, an instance with `op` (ingest, list, get, delete, ask, embed): the
@@ -40,13 +40,14 @@ import uuid
 import zlib
 
 import uvicorn
+from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {},
-         "stream_mode": "ok"}
+         "stream_mode": "ok", "streams_cut": 0}
 DOCS: dict[str, dict] = {}  # document-qa: id -> {"owner", "doc", "text"}
 
 
@@ -290,10 +291,14 @@ async def stream(request: Request) -> Response:
                 yield _sse("error", {"error": "the decoder failed", "code": "internal"})
                 return
             if i == 0 and mode == "stall":
-                await asyncio.sleep(3600)
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:  # sse-starlette saw the client go
+                    STATE["streams_cut"] += 1
+                    raise
         yield _sse("done", result)
 
-    return StreamingResponse(body(), media_type="text/event-stream")
+    return EventSourceResponse(body(), ping=0, sep="\n")  # as the audio-service answers
 
 
 async def control(request: Request) -> Response:
@@ -305,7 +310,8 @@ async def control(request: Request) -> Response:
 
 
 async def last(request: Request) -> Response:
-    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"], "tags": STATE["tags"]})
+    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"], "tags": STATE["tags"],
+                         "streams_cut": STATE["streams_cut"]})
 
 
 async def ok(request: Request) -> Response:
