@@ -17,8 +17,9 @@ of the model services (kit's error body included), with knobs for delay and fail
   `stream_mode` picks a misbehaviour: `absent` (404, a service that cannot stream), `break`
   (the connection drops after the first segment), `error` (an `error` event after it), `stall`
   (nothing more after it, until the client disconnects: counted as `streams_cut` in `/last`).
-- `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...}` sets
-  behaviour for every call.
+- `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...,
+  "token_delay": seconds}` sets behaviour for every call (`token_delay`: between the tokens of a
+  document-qa stream; one cut off by the client counts in `streams_cut`).
 - model `document-qa`, an instance with `op` (ingest, list, get, delete, ask, embed): the
   document-qa-service contract over an in-memory store (word-overlap retrieval), and
   `POST /v1/models/document-qa:stream` for an ask as server-sent events.
@@ -47,7 +48,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {},
-         "stream_mode": "ok", "streams_cut": 0}
+         "stream_mode": "ok", "streams_cut": 0, "token_delay": 0.0}
 DOCS: dict[str, dict] = {}  # document-qa: id -> {"owner", "doc", "text"}
 
 
@@ -123,12 +124,16 @@ async def docqa_stream(request: Request) -> Response:
         return result
 
     async def events():
-        for word in result["answer"].split(" "):
-            yield f"event: token\ndata: {json.dumps({'text': word + ' '})}\n\n"
-            await asyncio.sleep(0.01)
-        yield f"event: answer\ndata: {json.dumps(result)}\n\n"
+        try:
+            for word in result["answer"].split(" "):
+                yield _sse("token", {"text": word + " "})
+                await asyncio.sleep(0.01 + STATE["token_delay"])
+        except asyncio.CancelledError:  # sse-starlette saw the client go
+            STATE["streams_cut"] += 1
+            raise
+        yield _sse("answer", result)
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    return EventSourceResponse(events(), ping=0, sep="\n")  # as the document-qa service answers
 
 
 def transcription(instance: dict, data: bytes) -> dict:
@@ -303,7 +308,7 @@ async def stream(request: Request) -> Response:
 
 async def control(request: Request) -> Response:
     body = json.loads(await request.body() or b"{}")
-    for k in ("fail_status", "delay", "stream_mode"):
+    for k in ("fail_status", "delay", "stream_mode", "token_delay"):
         if k in body:
             STATE[k] = body[k]
     return JSONResponse({k: STATE[k] for k in ("fail_status", "delay", "calls", "stream_mode")})
