@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import openai
 import pytest
 
 from conftest import ECHO_KEY, STMT_KEY, TRANS_KEY, GatewayProcess, default_routes, make_wav
@@ -157,6 +158,19 @@ def test_a_quiet_job_event_stream_carries_keepalive_pings(patient_gateway):
     assert names[0] == "queued" and names[-1] == "succeeded"
     between = lines[lines.index("event: started"):lines.index("event: succeeded")]
     assert ": ping" in between  # the upstream's 1.5 s are not silence on the wire
+
+
+def test_the_openai_client_reads_a_slow_stream_with_pings(patient_gateway, upstreams):
+    """The real `openai` library over a stream with `: ping` comments between its events."""
+    upstreams["audio"].control(stream_mode="slow")  # a second after each segment: pings between
+    with patient_gateway.client(TRANS_KEY) as c:
+        lines = stream_lines(c, "/v1/audio/transcriptions", lambda ls: False)
+    assert ": ping" in lines[lines.index("event: transcript.text.delta"):]
+    oai = openai.OpenAI(base_url=f"{patient_gateway.url}/v1", api_key=TRANS_KEY, max_retries=0, timeout=30)
+    events = list(oai.audio.transcriptions.create(model="whisper-1", file=("a.wav", make_wav(), "audio/wav"),
+                                                  stream=True))
+    assert [e.type for e in events] == ["transcript.text.delta", "transcript.text.delta", "transcript.text.done"]
+    assert "".join(e.delta for e in events[:-1]) == events[-1].text == "hello world second segment"
 
 
 @pytest.mark.parametrize("path, first", [("/api/v1/transcriptions", "event: segment"),

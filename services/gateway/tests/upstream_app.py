@@ -16,7 +16,8 @@ of the model services (kit's error body included), with knobs for delay and fail
   segment of the transcription result above, `done`), after the same `fail_status`/`delay`;
   `stream_mode` picks a misbehaviour: `absent` (404, a service that cannot stream), `break`
   (the connection drops after the first segment), `error` (an `error` event after it), `stall`
-  (nothing more after it, until the client disconnects: counted as `streams_cut` in `/last`).
+  (nothing more after it, until the client disconnects: counted as `streams_cut` in `/last`),
+  `slow` (a second after each segment).
 - `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...,
   "token_delay": seconds}` sets behaviour for every call (`token_delay`: between the tokens of a
   document-qa stream; one cut off by the client counts in `streams_cut`).
@@ -295,6 +296,8 @@ async def stream(request: Request) -> Response:
             if i == 0 and mode == "error":
                 yield _sse("error", {"error": "the decoder failed", "code": "internal"})
                 return
+            if mode == "slow":
+                await asyncio.sleep(1.0)
             if i == 0 and mode == "stall":
                 try:
                     await asyncio.sleep(3600)
