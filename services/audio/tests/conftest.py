@@ -30,7 +30,7 @@ def server():
     port, grpc_port = free_port(), free_port()
     env = {"AUDIO_PORT": str(port), "AUDIO_GRPC_PORT": str(grpc_port), "AUDIO_MAX_DURATION_S": str(MAX_DURATION_S),
            "AUDIO_MAX_CONCURRENCY": "2", "HF_HUB_OFFLINE": "1", "AUDIO_MODEL": "",
-           "AUDIO_HEADER_TIMEOUT_S": "2", "AUDIO_MAX_REQUEST_MB": "150"}
+           "AUDIO_HEADER_TIMEOUT_S": "2", "AUDIO_MAX_REQUEST_MB": "150", "AUDIO_STREAM_KEEPALIVE_S": "0.5"}
     url = f"http://127.0.0.1:{port}"
     with ServerProcess([sys.executable, "-m", "audio_service"], env=env, ready_url=f"{url}/v2/health/ready",
                        name="audio", timeout=120) as proc:

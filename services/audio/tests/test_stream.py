@@ -143,6 +143,18 @@ def test_a_client_that_goes_away_stops_the_work(server, clips):
     assert events[-1][0] == "done"
 
 
+def test_a_long_stream_carries_keepalive_pings(server, clips):
+    """`AUDIO_STREAM_KEEPALIVE_S` (0.5 s here): `: ping` comments between the events of a stream
+    that lasts longer than that; they change nothing in the events."""
+    with httpx.stream(**stream_request(server.url, clips["long"].read_bytes(), beam_size=5), timeout=300) as r:
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
+        lines = list(r.iter_lines())
+    pings = [line for line in lines if line.startswith(":")]
+    assert pings and set(pings) == {": ping"}, pings
+    check_order(sse_events(lines), 60.0)
+
+
 def test_batched_is_chosen_by_request_then_by_length():
     from audio_service.batched import use_batched
 
@@ -170,9 +182,9 @@ def test_a_failure_after_the_first_event_ends_the_stream_with_an_error_event():
                             transcribe_stream=lambda *a: Transcription("en", 1.0, 2.0, False, segments()))
 
     async def run(model):
-        session = SegmentStream(model, keepalive_s=5)
+        session = SegmentStream(model)
         first = await session.start(None, 2.0, None)
-        return [chunk async for chunk in session.events(first)]
+        return [event.encode() async for event in session.events(first)]
 
     body = b"".join(asyncio.run(run(model))).decode()
     events = sse_events(body.split("\n"))

@@ -3,10 +3,14 @@ always with citations, and re-ranking by a tiny random cross-encoder, in one rea
 
 from __future__ import annotations
 
+import re
+import time
+
 import httpx
 import pytest
 
 from conftest import ask, ingest, service, sse_events
+from kit.testing import prometheus_sample
 from tinymodels import tiny_cross_encoder, tiny_llama
 
 OWNER = "gen"
@@ -14,13 +18,26 @@ FACT = b"The Kestrel ferry crosses the Wendmere strait in 35 minutes and leaves 
 
 
 @pytest.fixture(scope="module")
-def gen_server(tmp_path_factory):
-    models = tmp_path_factory.mktemp("models")
-    env = {"DOCQA_LLM_MODEL": str(tiny_llama(models / "llm")),
-           "DOCQA_RERANK_MODEL": str(tiny_cross_encoder(models / "reranker")),
+def models(tmp_path_factory):
+    path = tmp_path_factory.mktemp("models")
+    return {"llm": tiny_llama(path / "llm"), "reranker": tiny_cross_encoder(path / "reranker")}
+
+
+@pytest.fixture(scope="module")
+def gen_server(tmp_path_factory, models):
+    env = {"DOCQA_LLM_MODEL": str(models["llm"]), "DOCQA_RERANK_MODEL": str(models["reranker"]),
            "DOCQA_MAX_NEW_TOKENS": "12"}
     with service(tmp_path_factory.mktemp("gen-data"), name="docqa-gen", **env) as proc:
         proc.doc = ingest(proc.url, OWNER, "ferry.txt", FACT, "text/plain")
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def long_server(tmp_path_factory, models):
+    """Long answers (up to 1000 new tokens: seconds even on a fast CPU) and a ping every 0.2 s."""
+    env = {"DOCQA_LLM_MODEL": str(models["llm"]), "DOCQA_MAX_NEW_TOKENS": "1000", "DOCQA_STREAM_PING_S": "0.2"}
+    with service(tmp_path_factory.mktemp("long-data"), name="docqa-long", **env) as proc:
+        ingest(proc.url, OWNER, "ferry.txt", FACT, "text/plain")
         yield proc
 
 
@@ -63,3 +80,42 @@ def test_reranked_results_are_the_owners(gen_server):
     r = ask(gen_server.url, OWNER, "When did the Wendmere bridge open?", top_k=2)
     assert r["found"] and 1 <= len(r["citations"]) <= 2
     assert {c["filename"] for c in r["citations"]} <= {"ferry.txt", "other.md"}
+
+
+LONG_ASK = {"instances": [{"op": "ask", "owner": OWNER, "question": "How often does the Kestrel ferry leave?"}]}
+
+
+def test_a_slow_answer_carries_keepalive_pings(long_server):
+    with httpx.stream("POST", f"{long_server.url}/v1/models/document-qa:stream", json=LONG_ASK, timeout=60) as r:
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
+        seen = []
+        for line in r.iter_lines():
+            seen.append(line)
+            if line.startswith(":"):
+                break
+    assert seen[0] == "event: token" and seen[-1] == ": ping", seen
+    assert seen[-2] == ""  # a ping lands between whole events only
+
+
+def test_a_client_that_goes_away_stops_the_generation(long_server):
+    before = prometheus_sample(long_server.url, "aip_inference_errors_total", model="document-qa",
+                               code="client_closed_request")
+    with httpx.stream("POST", f"{long_server.url}/v1/models/document-qa:stream", json=LONG_ASK, timeout=60) as r:
+        assert r.status_code == 200
+        assert any(line == "event: token" for line in r.iter_lines())  # stops at the first token
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        stopped = re.findall(r"generation stopped after (\d+) of at most 1000 new tokens", long_server.log_text())
+        counted = prometheus_sample(long_server.url, "aip_inference_errors_total", model="document-qa",
+                                    code="client_closed_request")
+        if stopped and counted > before:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the generation went on after the client left:\n" + long_server.log_text()[-2000:])
+    assert int(stopped[-1]) < 1000
+    # the service goes on answering
+    events = sse_events(httpx.post(f"{long_server.url}/v1/models/document-qa:stream", timeout=60, json={
+        "instances": [{"op": "ask", "owner": "nobody", "question": "How often does the Kestrel ferry leave?"}]}))
+    assert [e for e, _ in events] == ["answer"]

@@ -208,6 +208,28 @@ def test_openai_client_embeds_through_the_gateway(docqa_gw):
     assert len(packed) == 4 * dim and all(isinstance(v, float) for v in struct.unpack(f"<{dim}f", packed))
 
 
+def test_a_client_that_leaves_a_streamed_answer_closes_the_upstream_stream(tmp_path):
+    """The client reads the first token and goes; the gateway closes its upstream stream at once
+    (the document-qa service then stops generating: services/document-qa/tests/test_generative.py)."""
+    with Upstream("document-qa") as up:
+        routes = {"routes": [{"name": "document-qa", "kind": "document-qa", "resource": "documents",
+                              "upstream": up.url, "model": "document-qa", "scopes": ["documents"], "timeout_s": 60}]}
+        with GatewayProcess(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", routes) as gw, gw.client() as c:
+            assert upload(c, "harbour.md", FACTS.encode()).status_code == 201
+            up.control(token_delay=0.5)  # ten words: five seconds of answer
+            with c.stream("POST", "/api/v1/questions",
+                          json={"question": "Where must visitors register?", "stream": True}) as r:
+                assert r.status_code == 200 and r.headers["x-accel-buffering"] == "no"
+                assert any(line == "event: token" for line in r.iter_lines())  # leaves at the first token
+            deadline = time.monotonic() + 20
+            while up.last()["streams_cut"] == 0:
+                assert time.monotonic() < deadline, "the upstream stream went on after the client left"
+                time.sleep(0.1)
+            up.control(token_delay=0)
+            whole = c.post("/api/v1/questions", json={"question": "Where must visitors register?", "stream": True})
+            assert sse_events(whole.text)[-1][0] == "answer"
+
+
 def test_upstream_down_is_a_clear_503(tmp_path, sqlite_url):
     routes = {"routes": [{"name": "document-qa", "kind": "document-qa", "resource": "documents",
                           "upstream": f"http://127.0.0.1:{free_port()}", "scopes": ["documents"], "retries": 0}]}

@@ -90,6 +90,34 @@ def test_async_query_flag_on_generic_route_and_sse_resume(gateway):
         assert [e["id"] for e in resumed] == [events[-1]["id"]]
 
 
+def test_a_client_that_reconnects_with_last_event_id_resumes_where_it_left(gateway):
+    """As an EventSource does: the connection drops mid-stream (here: after `started`, while
+    the upstream still works), the client reconnects with the last `id:` it saw as
+    `Last-Event-ID`, and gets every later event once, none it already had."""
+    with gateway.client(ECHO_KEY) as c:
+        job = c.post("/api/v1/echo", json={"delay": 1.5}, headers={"Prefer": "respond-async"}).json()["job"]
+        seen: list[dict] = []
+        with c.stream("GET", f"/api/v1/jobs/{job['id']}/events", timeout=20) as r:
+            assert r.status_code == 200
+
+            def until_started():
+                for line in r.iter_lines():
+                    yield line
+                    if seen and seen[-1]["event"] == "started":
+                        return  # the client goes away mid-stream
+
+            _parse_sse(until_started(), seen)
+        assert seen[-1]["event"] == "started"
+        assert c.get(f"/api/v1/jobs/{job['id']}").json()["state"] == "running"  # it left before the end
+        rest = read_events(c, job["id"], headers={"Last-Event-ID": str(seen[-1]["id"])})
+        whole = read_events(c, job["id"])
+    assert rest and rest[0]["id"] == seen[-1]["id"] + 1 and rest[-1]["event"] == "succeeded"
+    assert seen + rest == whole
+    with gateway.client(ECHO_KEY) as c:
+        r = c.get(f"/api/v1/jobs/{job['id']}/events", headers={"Last-Event-ID": "not-a-number"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_last_event_id"
+
+
 def test_failed_job_has_clear_error_and_list_is_per_key_newest_first(gateway):
     with gateway.client(ECHO_KEY) as c:
         first = c.post("/api/v1/echo", json={"fail": 422}, headers={"Prefer": "respond-async"}).json()["job"]

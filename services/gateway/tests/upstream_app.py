@@ -16,9 +16,11 @@ of the model services (kit's error body included), with knobs for delay and fail
   segment of the transcription result above, `done`), after the same `fail_status`/`delay`;
   `stream_mode` picks a misbehaviour: `absent` (404, a service that cannot stream), `break`
   (the connection drops after the first segment), `error` (an `error` event after it), `stall`
-  (nothing more after it).
-- `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...}` sets
-  behaviour for every call.
+  (nothing more after it, until the client disconnects: counted as `streams_cut` in `/last`),
+  `slow` (a second after each segment).
+- `POST /control` `{"fail_status": 503|null, "delay": seconds, "stream_mode": "ok"|...,
+  "token_delay": seconds}` sets behaviour for every call (`token_delay`: between the tokens of a
+  document-qa stream; one cut off by the client counts in `streams_cut`).
 - model `document-qa`, an instance with `op` (ingest, list, get, delete, ask, embed): the
   document-qa-service contract over an in-memory store (word-overlap retrieval), and
   `POST /v1/models/document-qa:stream` for an ask as server-sent events.
@@ -40,13 +42,14 @@ import uuid
 import zlib
 
 import uvicorn
+from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 STATE = {"fail_status": None, "delay": 0.0, "last": None, "calls": 0, "model": "custom", "tags": {},
-         "stream_mode": "ok"}
+         "stream_mode": "ok", "streams_cut": 0, "token_delay": 0.0}
 DOCS: dict[str, dict] = {}  # document-qa: id -> {"owner", "doc", "text"}
 
 
@@ -122,12 +125,16 @@ async def docqa_stream(request: Request) -> Response:
         return result
 
     async def events():
-        for word in result["answer"].split(" "):
-            yield f"event: token\ndata: {json.dumps({'text': word + ' '})}\n\n"
-            await asyncio.sleep(0.01)
-        yield f"event: answer\ndata: {json.dumps(result)}\n\n"
+        try:
+            for word in result["answer"].split(" "):
+                yield _sse("token", {"text": word + " "})
+                await asyncio.sleep(0.01 + STATE["token_delay"])
+        except asyncio.CancelledError:  # sse-starlette saw the client go
+            STATE["streams_cut"] += 1
+            raise
+        yield _sse("answer", result)
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    return EventSourceResponse(events(), ping=0, sep="\n")  # as the document-qa service answers
 
 
 def transcription(instance: dict, data: bytes) -> dict:
@@ -289,23 +296,30 @@ async def stream(request: Request) -> Response:
             if i == 0 and mode == "error":
                 yield _sse("error", {"error": "the decoder failed", "code": "internal"})
                 return
+            if mode == "slow":
+                await asyncio.sleep(1.0)
             if i == 0 and mode == "stall":
-                await asyncio.sleep(3600)
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:  # sse-starlette saw the client go
+                    STATE["streams_cut"] += 1
+                    raise
         yield _sse("done", result)
 
-    return StreamingResponse(body(), media_type="text/event-stream")
+    return EventSourceResponse(body(), ping=0, sep="\n")  # as the audio-service answers
 
 
 async def control(request: Request) -> Response:
     body = json.loads(await request.body() or b"{}")
-    for k in ("fail_status", "delay", "stream_mode"):
+    for k in ("fail_status", "delay", "stream_mode", "token_delay"):
         if k in body:
             STATE[k] = body[k]
     return JSONResponse({k: STATE[k] for k in ("fail_status", "delay", "calls", "stream_mode")})
 
 
 async def last(request: Request) -> Response:
-    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"], "tags": STATE["tags"]})
+    return JSONResponse({"last": STATE["last"], "calls": STATE["calls"], "tags": STATE["tags"],
+                         "streams_cut": STATE["streams_cut"]})
 
 
 async def ok(request: Request) -> Response:

@@ -40,5 +40,5 @@ class Settings(ServiceSettings):
     batch_size: int = Field(8, ge=1, le=64, description="chunks decoded at once by batched inference")
     batched_min_s: float = Field(600.0, ge=0, description="audio this long (seconds) or longer is transcribed "
                                  "batched unless the request says `batched`; 0: only when asked")
-    stream_keepalive_s: float = Field(10.0, gt=0, description="an SSE comment is sent after this long without "
-                                      "an event, so proxies keep the stream open")
+    stream_keepalive_s: float = Field(10.0, gt=0, description="a `: ping` comment on a `:stream` response this "
+                                      "often (seconds), so proxies keep the stream open")

@@ -11,7 +11,10 @@ Events, each `event: <name>` and one JSON `data:` line:
 
 Anything wrong before the first event (bad JSON, bad options, bytes that are not audio, too
 long, overloaded) is an ordinary JSON error with its status, as for `:predict`. The work runs in
-the model's bounded executor; a client that disconnects stops it before its next segment.
+the model's bounded executor. The response is sse-starlette's `EventSourceResponse`: a `: ping`
+comment every `AUDIO_STREAM_KEEPALIVE_S` (a long first segment must not look like a dead
+connection), and a client that disconnects is noticed at once, which stops the work before its
+next segment.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import AppStatus
 
 from kit.cancellation import new_request_event
 from kit.errors import InvalidInput, ModelNotReady
@@ -41,12 +45,17 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+SEP = "\n"
 _END = object()
 
+# a stop of the server lets a transcription in flight finish (uvicorn's graceful shutdown)
+# instead of sse-starlette cutting every stream off at once
+AppStatus.disable_automatic_graceful_drain()
 
-def sse(event: str, data: Any) -> bytes:
+
+def sse(event: str, data: Any) -> ServerSentEvent:
     """One server-sent event with a JSON payload."""
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    return ServerSentEvent(json.dumps(data, separators=(",", ":")), event=event, sep=SEP)
 
 
 def error_body(exc: BaseException) -> dict[str, str]:
@@ -67,9 +76,8 @@ def progress(segment: dict, duration: float) -> dict:
 class SegmentStream:
     """One streamed transcription: a worker thread produces events, the response consumes them."""
 
-    def __init__(self, model: AudioModel, keepalive_s: float):
+    def __init__(self, model: AudioModel):
         self.model = model
-        self.keepalive_s = keepalive_s
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue = asyncio.Queue()
         self.cancel = new_request_event()  # carried into the worker by the executor
@@ -111,16 +119,12 @@ class SegmentStream:
             raise exc
         return first
 
-    async def events(self, first: tuple[str, Any]) -> AsyncIterator[bytes]:
+    async def events(self, first: tuple[str, Any]) -> AsyncIterator[ServerSentEvent]:
         """The response body: the first event, then the rest; stops the work when the client goes."""
         try:
             yield sse(*first)
             while True:
-                try:
-                    item = await asyncio.wait_for(self.queue.get(), self.keepalive_s)
-                except asyncio.TimeoutError:
-                    yield b": keepalive\n\n"
-                    continue
+                item = await self.queue.get()
                 if item is _END:
                     return
                 kind, data = item
@@ -134,12 +138,14 @@ class SegmentStream:
             self.cancel.set()
 
 
-class EventStreamResponse(StreamingResponse):
-    """A StreamingResponse that stops its transcription however the response ends, also when
-    the client is gone before the body starts (the body's own `finally` never runs then)."""
+class EventStreamResponse(EventSourceResponse):
+    """The event stream of one transcription (pinged every `ping_s`); stops the transcription
+    however the response ends, also when the client is gone before the body starts (the body's
+    own `finally` never runs then)."""
 
-    def __init__(self, session: SegmentStream, first: tuple[str, Any]):
-        super().__init__(session.events(first), media_type="text/event-stream", headers=SSE_HEADERS)
+    def __init__(self, session: SegmentStream, first: tuple[str, Any], ping_s: float):
+        super().__init__(session.events(first), headers=SSE_HEADERS, ping=ping_s, sep=SEP,
+                         ping_message_factory=lambda: ServerSentEvent(comment="ping", sep=SEP))
         self.session = session
 
     async def __call__(self, scope, receive, send) -> None:
@@ -153,9 +159,9 @@ def stream_router(model: AudioModel) -> APIRouter:
     """The `:stream` route of `model` (included on KServe's app by `kit.server.serve`)."""
     router = APIRouter(tags=["audio"])
 
-    @router.post(f"/v1/models/{model.name}:stream", response_class=StreamingResponse,
+    @router.post(f"/v1/models/{model.name}:stream", response_class=EventSourceResponse,
                  responses={200: {"content": {"text/event-stream": {}}}})
-    async def stream(request: Request) -> StreamingResponse:
+    async def stream(request: Request) -> EventStreamResponse:
         """Transcribe one recording (v1 predict body, one instance) as server-sent events."""
         if model.whisper is None:
             raise ModelNotReady(model.name)
@@ -167,8 +173,8 @@ def stream_router(model: AudioModel) -> APIRouter:
         items = await asyncio.to_thread(binary_inputs, payload, "audio", 1)
         opts = parse_options(items[0].options, model.english_only)
         audio = await model.executor.run(decode, items[0].data, model.settings.max_duration_s)
-        session = SegmentStream(model, model.settings.stream_keepalive_s)
+        session = SegmentStream(model)
         first = await session.start(audio.samples, audio.duration, opts)
-        return EventStreamResponse(session, first)
+        return EventStreamResponse(session, first, model.settings.stream_keepalive_s)
 
     return router

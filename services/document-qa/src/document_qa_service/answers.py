@@ -4,13 +4,18 @@ over the passages (generative); both with citations. Nothing found gives no answ
 from __future__ import annotations
 
 import re
+import threading
 from typing import Iterator
 
 import numpy as np
 
+from kit.logging import get_logger
+
 from .chunking import sentence_spans
 from .encoders import Embedder
 from .retrieval import Passage
+
+logger = get_logger(__name__)
 
 EXTRACT_FROM = 3  # passages whose sentences compete for the answer
 
@@ -96,18 +101,29 @@ class Generator:
             return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return "\n\n".join(m["content"] for m in messages) + "\n\nAnswer:"
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
-        """The answer's text pieces as they are generated."""
-        from threading import Thread
+    def stream(self, messages: list[dict], stop: threading.Event | None = None) -> Iterator[str]:
+        """The answer's text pieces as they are generated; once `stop` is set (the client left)
+        the generation ends before its next token."""
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-        from transformers import TextIteratorStreamer
+        torch = self.torch
+
+        class UntilStopped(StoppingCriteria):
+            tokens = 0
+
+            def __call__(self, input_ids, scores, **kwargs):
+                self.tokens += 1
+                done = stop is not None and stop.is_set()
+                return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
         enc = self.tokenizer(self.prompt(messages), return_tensors="pt", add_special_tokens=False)
         ids = enc["input_ids"][:, -self.max_input:].to(self.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        until = UntilStopped()
         kwargs = dict(input_ids=ids, attention_mask=self.torch.ones_like(ids), max_new_tokens=self.max_new_tokens,
-                      do_sample=False, streamer=streamer, pad_token_id=pad)
+                      do_sample=False, streamer=streamer, pad_token_id=pad,
+                      stopping_criteria=StoppingCriteriaList([until]))
         errors: list[BaseException] = []
 
         def run():
@@ -117,8 +133,11 @@ class Generator:
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
                 streamer.end()
+            if stop is not None and stop.is_set():
+                logger.info("generation stopped after %d of at most %d new tokens: the client left",
+                            until.tokens, self.max_new_tokens)
 
-        thread = Thread(target=run, name="generate", daemon=True)
+        thread = threading.Thread(target=run, name="generate", daemon=True)
         thread.start()
         for piece in streamer:
             if piece:

@@ -3,6 +3,7 @@ streaming route and the benchmark all use this)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timezone
 from typing import Iterator
@@ -130,8 +131,9 @@ class Engine:
                 result = data
         return result
 
-    def ask_stream(self, op: Ask) -> Iterator[tuple[str, dict]]:
-        """("token", {"text"}) per generated piece, then ("answer", result)."""
+    def ask_stream(self, op: Ask, stop: threading.Event | None = None) -> Iterator[tuple[str, dict]]:
+        """("token", {"text"}) per generated piece, then ("answer", result); setting `stop`
+        (the streaming client left) ends the generation before its next token."""
         question, passages, qvec, docs = self._retrieve(op)
         if not passages:
             yield "answer", answers.not_found(self.mode)
@@ -140,7 +142,7 @@ class Engine:
             yield "answer", answers.extractive(question, qvec, passages, docs, self.embedder)
             return
         pieces = []
-        for piece in self.generator.stream(answers.prompt_messages(question, passages, docs)):
+        for piece in self.generator.stream(answers.prompt_messages(question, passages, docs), stop):
             raise_if_cancelled()
             pieces.append(piece)
             yield "token", {"text": piece}

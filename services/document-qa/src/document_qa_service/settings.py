@@ -49,6 +49,8 @@ class Settings(ServiceSettings):
     ocr_min_chars: int = Field(20, ge=0, description="PDF pages with fewer text-layer characters are OCR'd")
     ocr_dpi: int = Field(200, ge=72, le=600, description="rendering resolution of scanned pages for OCR")
     max_new_tokens: int = Field(200, ge=1, le=2048, description="generative answers: most new tokens")
+    stream_ping_s: float = Field(15.0, gt=0, description="a `: ping` comment on a `:stream` answer this often "
+                                 "(seconds), so proxies keep a slow stream open")
     max_concurrency: int = Field(2, ge=1, description="ingests and questions running at once")
     max_instances: int = Field(1, ge=1, description="instances per request (one operation each)")
 

@@ -41,7 +41,8 @@ async def dispatch(runner: OperationRunner, jobs: JobManager, principal: Princip
         if not isinstance(op, Transcription):
             raise ApiError(400, "stream=true is for transcriptions", code="stream_unsupported")
         sse.check_stream_format(op.op, op.format)
-        return await sse.respond(runner, op, await file.read(), rid, openai=op.openai)
+        return await sse.respond(runner, op, await file.read(), rid, openai=op.openai,
+                                 ping_s=jobs.settings.sse_ping_s)
     if run_async:
         job = await jobs.submit(principal, route, op, file.file if file else None,
                                 file.filename if file else None, rid)

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, TypeVar
 import aiohttp
 import orjson
 from pydantic import BaseModel, ValidationError
+from sse_starlette import ServerSentEvent
 
 from .errors import ApiError, error_body
+from .eventstream import MEDIA_TYPE, EventParser, EventStream, event, raw_event
 from .render import Output
 from .upstream import Upstream
 
@@ -96,16 +98,15 @@ async def execute_ingest(upstream: Upstream, op: DocqaIngest, data: bytes | None
 # ---------------------------------------------------------------- streaming
 
 
-def sse_event(event: str, data: dict) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
-
-
-async def open_stream(upstream: Upstream, instance: dict, request_id: str | None) -> AsyncIterator[bytes]:
+async def open_stream(upstream: Upstream, instance: dict, request_id: str | None, ping_s: float) -> EventStream:
     """Start the service's `:stream` for an ask; errors before the first byte raise ApiError
-    (so the client gets a proper status), errors after it end the stream with an `error` event."""
+    (so the client gets a proper status), errors after it end the stream with an `error` event.
+    The service's events are passed on one whole event at a time (so the gateway's own pings
+    never land inside one); a client that goes away closes the upstream connection at once,
+    which stops the generation there."""
     route = upstream.route
     probe = upstream.breaker.before_call()
-    headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    headers = {"content-type": "application/json", "accept": MEDIA_TYPE}
     if request_id:
         headers["x-request-id"] = request_id
     timeout = aiohttp.ClientTimeout(total=route.timeout_s, sock_connect=upstream.connect_timeout_s)
@@ -125,7 +126,7 @@ async def open_stream(upstream: Upstream, instance: dict, request_id: str | None
         upstream.breaker.on_failure(probe)
         raise ApiError(502, f"upstream '{route.name}' failed: {exc.__class__.__name__}", code="bad_gateway") from None
     ctype = resp.headers.get("content-type", "")
-    if resp.status != 200 or not ctype.startswith("text/event-stream"):
+    if resp.status != 200 or not ctype.startswith(MEDIA_TYPE):
         try:
             raw = await resp.read()
         finally:
@@ -139,16 +140,27 @@ async def open_stream(upstream: Upstream, instance: dict, request_id: str | None
                            code="bad_upstream_response")
         upstream._decode(resp.status, raw, resp.headers.get("retry-after", ""))
     upstream.breaker.on_success(probe)
+    finished = False
 
-    async def body() -> AsyncIterator[bytes]:
+    async def body() -> AsyncIterator[ServerSentEvent]:
+        nonlocal finished
+        parser = EventParser()
         try:
-            async for chunk in resp.content.iter_any():
-                yield chunk
+            while raw := await resp.content.readline():
+                done = parser.feed(raw)
+                if done is not None:
+                    yield raw_event(*done)
+            finished = True
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("stream from %s ended early: %s", route.name, exc.__class__.__name__)
-            yield sse_event("error", error_body("upstream_disconnected",
-                                                f"upstream '{route.name}' ended the stream early"))
+            yield event("error", error_body("upstream_disconnected",
+                                            f"upstream '{route.name}' ended the stream early"))
         finally:
-            resp.release()
+            await close()
 
-    return body()
+    async def close() -> None:
+        if not finished:
+            resp.close()  # an unfinished answer: the service sees the disconnect and stops generating
+        resp.release()
+
+    return EventStream(body(), ping_s, on_close=close)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     connect_timeout_s: float = Field(2.0, gt=0)
     max_queue: int = Field(32, ge=0, description="requests waiting per upstream beyond max_concurrency")
     health_timeout_s: float = Field(2.0, gt=0)
+    sse_ping_s: float = Field(15.0, gt=0, description="a keep-alive comment (`: ping`) on every server-sent event "
+                              "stream this often, so proxies do not drop a quiet stream")
 
     # jobs
     job_workers: int = Field(2, ge=1, description="jobs run at once in this process")

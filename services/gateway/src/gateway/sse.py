@@ -5,9 +5,11 @@ predict body) through the route's `Upstream` (its concurrency slot, queue limit 
 breaker) and returns once the upstream has answered its headers, so anything refused before the
 first event (bad audio, bad options, overloaded, unreachable) is an ordinary JSON error with
 its status. The events then come from `SegmentStream`, which `native_events` and
-`openai_events` turn into the gateway's two SSE dialects. A stream that breaks ends with an
-`error` event (never a hang: each read waits at most the route's timeout); a client that goes
-away closes the upstream connection, which stops the work there.
+`openai_events` turn into the gateway's two SSE dialects, answered as an `EventStream`
+(sse-starlette: keep-alive pings, disconnects noticed at once). A stream that breaks ends with
+an `error` event (never a hang: each read waits at most the route's timeout); a client that
+goes away closes the upstream connection at once, which stops the work there, and gives the
+upstream's slot back.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
-from fastapi.responses import StreamingResponse
+from sse_starlette import ServerSentEvent
 
 from .errors import ApiError
+from .eventstream import MEDIA_TYPE, EventParser, EventStream, event
 from .metrics import UPSTREAM_INFLIGHT, UPSTREAM_REQUESTS, UPSTREAM_SECONDS
 from .operations import Transcription
 from .runner import OperationRunner
@@ -31,15 +33,7 @@ from .upstream import Upstream
 
 log = logging.getLogger("gateway.sse")
 
-MEDIA_TYPE = "text/event-stream"
-HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 STREAM_FORMATS = {"transcription": ("json", "verbose_json"), "openai_transcription": ("json", "text")}
-
-
-def event(name: str | None, data: Any) -> bytes:
-    """One SSE event with a JSON payload (no `event:` line when `name` is None, as OpenAI sends)."""
-    head = f"event: {name}\n" if name else ""
-    return f"{head}data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 def check_stream_format(op: str, fmt: str) -> None:
@@ -62,7 +56,7 @@ class SegmentStream:
 
     async def events(self) -> AsyncIterator[tuple[str, dict]]:
         """(event, data) pairs until `done`; raise ApiError when the upstream breaks off."""
-        name, data = None, []
+        parser = EventParser()
         ok = False
         try:
             while True:
@@ -77,29 +71,24 @@ class SegmentStream:
                 if not raw:
                     raise ApiError(502, f"upstream '{self.up.route.name}' ended the stream without a result",
                                    code="upstream_disconnected")
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if line.startswith(":"):
+                done = parser.feed(raw)
+                if done is None:
                     continue
-                if line.startswith("event:"):
-                    name = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].strip())
-                elif not line and (name or data):
-                    try:
-                        doc = json.loads("\n".join(data))
-                    except ValueError:
-                        raise ApiError(502, f"upstream '{self.up.route.name}' sent an event that is not JSON",
-                                       code="bad_upstream_response") from None
-                    if name == "error":
-                        err = doc if isinstance(doc, dict) else {}
-                        ok = True  # the upstream is alive and said what failed
-                        raise ApiError(502, f"upstream '{self.up.route.name}': {err.get('error', 'failed')}",
-                                       code=str(err.get("code") or "upstream_error"))
-                    yield name or "message", doc
-                    if name == "done":
-                        ok = True
-                        return
-                    name, data = None, []
+                name, text = done
+                try:
+                    doc = json.loads(text)
+                except ValueError:
+                    raise ApiError(502, f"upstream '{self.up.route.name}' sent an event that is not JSON",
+                                   code="bad_upstream_response") from None
+                if name == "error":
+                    err = doc if isinstance(doc, dict) else {}
+                    ok = True  # the upstream is alive and said what failed
+                    raise ApiError(502, f"upstream '{self.up.route.name}': {err.get('error', 'failed')}",
+                                   code=str(err.get("code") or "upstream_error"))
+                yield name or "message", doc
+                if name == "done":
+                    ok = True
+                    return
         finally:
             await self.close(ok)
 
@@ -185,7 +174,7 @@ def _error(exc: BaseException) -> ApiError:
     return ApiError(500, "internal error; see the gateway log", code="internal_error")
 
 
-async def native_events(stream: SegmentStream) -> AsyncIterator[bytes]:
+async def native_events(stream: SegmentStream) -> AsyncIterator[ServerSentEvent]:
     """`/api/v1/transcriptions`: `info`, a `segment` per decoded segment (with `progress`), `done`
     with the whole result; `error` `{"error": {"code", "message"}}` ends a failed stream."""
     try:
@@ -197,7 +186,7 @@ async def native_events(stream: SegmentStream) -> AsyncIterator[bytes]:
         await stream.close()
 
 
-async def openai_events(stream: SegmentStream) -> AsyncIterator[bytes]:
+async def openai_events(stream: SegmentStream) -> AsyncIterator[ServerSentEvent]:
     """OpenAI's transcription stream: `transcript.text.delta` per segment's text, then
     `transcript.text.done`; a failure is `{"type": "error", "error": {...}}`."""
     try:
@@ -219,24 +208,9 @@ async def openai_events(stream: SegmentStream) -> AsyncIterator[bytes]:
         await stream.close()
 
 
-class EventStreamResponse(StreamingResponse):
-    """A StreamingResponse that releases its upstream stream however the response ends, also
-    when the client is gone before the body starts (the body's own `finally` never runs then)."""
-
-    def __init__(self, body: AsyncIterator[bytes], stream: SegmentStream):
-        super().__init__(body, media_type=MEDIA_TYPE, headers=HEADERS)
-        self.segment_stream = stream
-
-    async def __call__(self, scope, receive, send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self.segment_stream.close()
-
-
 async def respond(runner: OperationRunner, op: Transcription, data: bytes, request_id: str | None,
-                  openai: bool) -> StreamingResponse:
-    """The streaming answer to a transcription operation."""
+                  openai: bool, ping_s: float) -> EventStream:
+    """The streaming answer to a transcription operation (a `: ping` comment every `ping_s`)."""
     stream = await open_segments(runner, op, data, request_id)
     body = openai_events(stream) if openai else native_events(stream)
-    return EventStreamResponse(body, stream)
+    return EventStream(body, ping_s, on_close=stream.close)

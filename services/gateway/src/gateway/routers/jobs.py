@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
 from kit.logging import request_id_var
 
 from ..deps import AppSettings, Auth, Jobs, Pages
 from ..errors import ApiError
+from ..eventstream import MEDIA_TYPE, EventStream, event
 from ..jobs import TERMINAL, event_out, job_out
 from ..operations import load_operation, reformat
 from ..render import render
@@ -81,17 +81,18 @@ async def get_job_page(
         "Cache-Control": "private, max-age=3600", "X-Cache": "hit" if hit else "miss"})
 
 
-@router.get("/{job_id}/events", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}}, **error_responses(401, 404, 429)})
+@router.get("/{job_id}/events", response_class=EventStream,
+            responses={200: {"content": {MEDIA_TYPE: {}}}, **error_responses(401, 404, 429)})
 async def job_events(
-    request: Request,
     jobs: Jobs,
     principal: Auth,
     job_id: JobId,
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
-    """Server-sent events: `queued`, `started`, `progress`, `succeeded`, `failed`; the stream
-    ends after the terminal event. `Last-Event-ID` resumes after that sequence number."""
+) -> EventStream:
+    """Server-sent events: `queued`, `started`, `progress`, `succeeded`, `failed`, each with its
+    sequence number as `id`; the stream ends after the terminal event. `Last-Event-ID` (sent by
+    a reconnecting EventSource) resumes after that sequence number. A `: ping` comment every
+    `GATEWAY_SSE_PING_S` keeps a quiet stream open through proxies."""
     await jobs.get(job_id, principal.key_id)
     try:
         after = max(0, int(last_event_id)) if last_event_id else 0
@@ -100,21 +101,14 @@ async def job_events(
 
     async def stream():
         last = after
-        quiet_since = time.monotonic()
         while True:
             for ev in await jobs.events_after(job_id, last):
-                doc = event_out(ev)
-                yield f"event: {ev.type}\nid: {ev.seq}\ndata: {orjson.dumps(doc).decode()}\n\n"
+                yield event(ev.type, event_out(ev), id=ev.seq)
                 last = ev.seq
-                quiet_since = time.monotonic()
                 if ev.type in TERMINAL:
                     return
-            if jobs.stopping.is_set() or await request.is_disconnected():
+            if jobs.stopping.is_set():
                 return
-            if time.monotonic() - quiet_since > 15:
-                yield ": keep-alive\n\n"
-                quiet_since = time.monotonic()
             await jobs.wait_change(1.0)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventStream(stream(), jobs.settings.sse_ping_s)

@@ -4,18 +4,18 @@ as JSON or (`"stream": true` / `Accept: text/event-stream`) as the service's ser
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 from kit.logging import request_id_var
 
-from ..deps import Auth, Runner
+from ..deps import AppSettings, Auth, Runner
 from ..docqa import call, open_stream
 from ..docqa_schemas import AnswerOut, QuestionIn
+from ..eventstream import MEDIA_TYPE
 from ..schemas import error_responses
 from .documents import docqa_route
 
 router = APIRouter(tags=["documents"])
 
-SSE_DOC = {"text/event-stream": {"schema": {"type": "string"},
+SSE_DOC = {MEDIA_TYPE: {"schema": {"type": "string"},
                                  "example": 'event: token\ndata: {"text": "The"}\n\n'
                                             'event: answer\ndata: {"found": true, ...}\n\n'}}
 
@@ -23,7 +23,7 @@ SSE_DOC = {"text/event-stream": {"schema": {"type": "string"},
 @router.post("/api/v1/questions", response_model=AnswerOut,
              responses={200: {"content": SSE_DOC},
                         **error_responses(400, 401, 403, 404, 413, 422, 429, 501, 502, 503, 504)})
-async def ask(request: Request, runner: Runner, principal: Auth, body: QuestionIn):
+async def ask(request: Request, runner: Runner, settings: AppSettings, principal: Auth, body: QuestionIn):
     """Answer from the caller's documents (all, or `document_ids`); `found: false` when they do not say."""
     route = docqa_route(runner, principal)
     instance = {"op": "ask", "owner": principal.key_id, "question": body.question}
@@ -32,8 +32,6 @@ async def ask(request: Request, runner: Runner, principal: Auth, body: QuestionI
     if body.top_k is not None:
         instance["top_k"] = body.top_k
     upstream = runner.upstream(route)
-    if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-        events = await open_stream(upstream, instance, request_id_var.get())
-        return StreamingResponse(events, media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    if body.stream or MEDIA_TYPE in request.headers.get("accept", ""):
+        return await open_stream(upstream, instance, request_id_var.get(), settings.sse_ping_s)
     return await call(upstream, instance, AnswerOut, request_id_var.get())
