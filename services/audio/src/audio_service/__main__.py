@@ -2,7 +2,7 @@
 
 from kit import gpu
 from kit.logging import configure_logging
-from kit.server import serve
+from kit_kserve.server import serve
 
 from .live_route import live_router
 from .model import AudioModel

@@ -12,12 +12,12 @@ from faster_whisper import WhisperModel
 from faster_whisper.utils import available_models
 
 from kit import gpu
-from kit.cancellation import raise_if_cancelled
-from kit.concurrency import BoundedExecutor, cpu_threads
-from kit.errors import ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
-from kit.payload import binary_inputs, bytes_io_metadata, make_response
+from kit_kserve.cancellation import raise_if_cancelled
+from kit_kserve.concurrency import BoundedExecutor, cpu_threads
+from kit_kserve.errors import ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
+from kit_kserve.payload import binary_inputs, bytes_io_metadata, make_response
 
 from .audio import decode
 from .options import TranscribeOptions, parse_options

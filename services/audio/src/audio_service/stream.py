@@ -25,11 +25,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from kit.cancellation import new_request_event
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT
-from kit.payload import binary_inputs
+from kit_kserve.cancellation import new_request_event
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT
+from kit_kserve.payload import binary_inputs
 
 from .audio import decode
 from .options import parse_options

@@ -3,7 +3,7 @@ DOCQA_PORT plus the SSE streaming route)."""
 
 from kit import gpu
 from kit.logging import configure_logging
-from kit.server import serve
+from kit_kserve.server import serve
 
 from .model import DocumentQAModel
 from .settings import Settings

@@ -7,10 +7,10 @@ from typing import Any
 
 import kserve
 
-from kit.concurrency import BoundedExecutor
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
+from kit_kserve.concurrency import BoundedExecutor
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
 
 from .engine import Engine
 from .schemas import parse_instance

@@ -15,8 +15,8 @@ from typing import Annotated, AsyncIterator
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
+from kit_kserve.errors import InvalidInput, ModelNotReady
 
 from .engine import Engine
 from .schemas import Ask, parse_instance

@@ -1,7 +1,7 @@
 """`python -m translation_service`: load the model(s) and serve them (v1/v2 REST on TRANSLATION_PORT, gRPC)."""
 
 from kit.logging import configure_logging
-from kit.server import serve
+from kit_kserve.server import serve
 
 from .model import TranslationModel
 from .routes import install_routes

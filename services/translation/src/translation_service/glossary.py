@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 MAX_TERMS = 500
 MAX_TERM_CHARS = 200

@@ -13,11 +13,11 @@ from typing import Any
 import kserve
 
 from kit import gpu
-from kit.concurrency import BoundedExecutor, cpu_threads
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
-from kit.payload import make_response
+from kit_kserve.concurrency import BoundedExecutor, cpu_threads
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
+from kit_kserve.payload import make_response
 
 from . import detect, documents
 from .backends import NOT_CONFIGURED, ModelConfigError, load_engine, model_dirs

@@ -8,8 +8,8 @@ from typing import Any
 
 from kserve import InferRequest
 
-from kit.errors import InvalidInput, PayloadTooLarge
-from kit.payload import _params, _tensor_elements, binary_inputs, decode_b64
+from kit_kserve.errors import InvalidInput, PayloadTooLarge
+from kit_kserve.payload import _params, _tensor_elements, binary_inputs, decode_b64
 
 from .glossary import parse_glossary
 

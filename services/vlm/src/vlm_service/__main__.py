@@ -2,7 +2,7 @@
 
 from kit import gpu
 from kit.logging import configure_logging
-from kit.server import serve
+from kit_kserve.server import serve
 
 from .model import StatementModel
 from .settings import Settings

@@ -12,8 +12,9 @@ import asyncio
 import threading
 from contextvars import ContextVar
 
+from kit.logging import get_logger
+
 from .errors import InvalidInput
-from .logging import get_logger
 
 logger = get_logger(__name__)
 

@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from kserve import model_server
 from kserve.protocol.rest import server as rest_server
 
-from . import gpu
+from kit import gpu
+from kit.logging import RequestIdMiddleware, configure_logging, get_logger
+
 from .cancellation import DisconnectWatchMiddleware
 from .errors import install_error_handlers, install_final_handlers
 from .limits import HeaderTimeoutProtocol, RequestLimitsMiddleware
-from .logging import RequestIdMiddleware, configure_logging, get_logger
 from .metrics import export_gpu_budget
 from .settings import ServiceSettings
 from .v2rest import install_v2_infer_route
