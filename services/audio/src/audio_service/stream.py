@@ -150,7 +150,7 @@ class EventStreamResponse(StreamingResponse):
 
 
 def stream_router(model: AudioModel) -> APIRouter:
-    """The `:stream` route of `model` (included on KServe's app by `kit.server.serve`)."""
+    """The `:stream` route of `model` (included on KServe's app by `kit_kserve.server.serve`)."""
     router = APIRouter(tags=["audio"])
 
     @router.post(f"/v1/models/{model.name}:stream", response_class=StreamingResponse,
