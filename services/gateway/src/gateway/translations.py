@@ -75,8 +75,3 @@ def document_bytes(result: Any) -> tuple[bytes, str, str]:
         return data, str(result["media_type"]), str(result["filename"])
     except (KeyError, TypeError, binascii.Error, ValueError):
         raise ApiError(502, "the translation service returned no document", code="bad_upstream_response") from None
-
-
-def without_document(result: dict) -> dict:
-    """A document result for JSON listings: everything but the file's bytes."""
-    return {k: v for k, v in result.items() if k != "document"}

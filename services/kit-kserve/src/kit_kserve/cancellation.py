@@ -31,10 +31,6 @@ class ClientGone(InvalidInput):
         super().__init__(message, code)
 
 
-def current_event() -> threading.Event | None:
-    return cancel_event_var.get()
-
-
 def cancelled() -> bool:
     event = cancel_event_var.get()
     return event is not None and event.is_set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -105,10 +104,6 @@ def repair_money(text: str) -> Money | None:
     if len(digits) < 3 or re.search(r"[.,]\d{2}$", m.group(2)):
         return None
     return parse_money(f"{m.group(1)}{digits[:-2]}.{digits[-2:]}{m.group(3)}{' ' + m.group(4) if m.group(4) else ''}")
-
-
-def looks_like_money(text: str) -> bool:
-    return MONEY_RE.match(text.strip()) is not None
 
 
 def find_money(text: str) -> Money | None:
@@ -286,9 +281,3 @@ def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
 def clean_description(text: str) -> str:
     """Collapse whitespace and stray separators."""
     return re.sub(r"\s+", " ", text).strip(" |:;,-")
-
-
-def fold(text: str) -> str:
-    """Comparison key: case-folded alphanumerics without accents or spaces."""
-    norm = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in norm.casefold() if ch.isalnum() and not unicodedata.combining(ch))
