@@ -144,8 +144,7 @@ class AudioModel(kserve.Model):
     def work(self, data: bytes, opts: TranscribeOptions) -> dict[str, Any]:
         """Decode and transcribe one upload (runs in a worker thread)."""
         self.renice_current_thread()
-        INFERENCE_IN_FLIGHT.labels(self.name).inc()
-        try:
+        with INFERENCE_IN_FLIGHT.labels(self.name).track_inprogress():
             raise_if_cancelled()
             with observe(self.name, "decode"):
                 audio = decode(data, self.settings.max_duration_s)
@@ -153,8 +152,6 @@ class AudioModel(kserve.Model):
             with observe(self.name, "transcribe"):
                 return run_transcription(self.whisper, audio.samples, audio.duration, opts,
                                          self.settings.batch_size, self.settings.batched_min_s)
-        finally:
-            INFERENCE_IN_FLIGHT.labels(self.name).dec()
 
     def transcribe_stream(self, samples, duration: float, opts: TranscribeOptions) -> Transcription:
         """Start a transcription of decoded audio whose segments the caller iterates (in a worker thread)."""

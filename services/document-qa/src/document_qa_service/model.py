@@ -35,12 +35,9 @@ class DocumentQAModel(kserve.Model):
         return self.ready
 
     def _work(self, op) -> dict:
-        INFERENCE_IN_FLIGHT.labels(self.name).inc()
-        try:
+        with INFERENCE_IN_FLIGHT.labels(self.name).track_inprogress():
             with observe(self.name, op.op):
                 return self.engine.run(op)
-        finally:
-            INFERENCE_IN_FLIGHT.labels(self.name).dec()
 
     async def predict(self, payload, headers=None, response_headers=None) -> dict[str, Any]:
         if self.engine is None:

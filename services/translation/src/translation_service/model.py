@@ -101,13 +101,10 @@ class TranslationModel(kserve.Model):
 
     def work(self, item: Item) -> dict[str, Any]:
         """Translate one text or document (runs in a worker thread)."""
-        INFERENCE_IN_FLIGHT.labels(self.name).inc()
-        try:
+        with INFERENCE_IN_FLIGHT.labels(self.name).track_inprogress():
             if item.text is not None:
                 return self._text(item)
             return self._document(item)
-        finally:
-            INFERENCE_IN_FLIGHT.labels(self.name).dec()
 
     def _text(self, item: Item) -> dict[str, Any]:
         source, target, prob = self._languages(item, item.text)
