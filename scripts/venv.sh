@@ -52,7 +52,7 @@ fi
 # Local packages, editable from this checkout; redone (and checked) only when the list changes.
 # A component with a pyproject gets the local distributions it depends on (transitively) and
 # itself; a component without one (tests/) lists local package folders in local-packages.txt.
-mapfile -t locals < <("$py" - "$root" "$dir" <<'PY'
+locals_list=$("$py" - "$root" "$dir" <<'PY'
 import re, sys, tomllib
 from pathlib import Path
 
@@ -89,7 +89,9 @@ for d in wanted:
     visit(d)
 print("\n".join(str(d) for d in order))
 PY
-)
+)  # (a failure here stops the script: set -e)
+locals=()
+[ -z "$locals_list" ] || mapfile -t locals <<< "$locals_list"
 stamp="${locals[*]:-none} pip-check"
 if [ "$(cat "$venv/.local" 2>/dev/null)" != "$stamp" ]; then
   if [ "${#locals[@]}" -gt 0 ]; then
