@@ -5,7 +5,7 @@
         [--resource documents] [--env-prefix DOCQA] [--title "Document QA"] [--root DIR] [--force]
 
 Writes, from scripts/service_template/:
-  services/<name>/            src/<package>/ (kserve.Model on kit, settings, __main__), tests/
+  services/<name>/            src/<package>/ (kserve.Model on kit-kserve, settings, __main__), tests/
                               (a passing unit test and a real-process HTTP test), requirements.txt,
                               pyproject.toml, Dockerfile, Dockerfile.gpu, README.md, .env.example,
                               service.conf (how `make run` starts it; TASK and RESOURCE make the

@@ -5,8 +5,10 @@
 #
 # The venv is keyed by the hash of the component's requirements.txt and the Python version,
 # lives outside the checkout (so fresh clones and CI reuse it) and is rebuilt only when that
-# hash changes. kit (when the component's pyproject names ai-platform-kit) and the component
-# itself are then installed editable, without dependencies, from this checkout.
+# hash changes. The local packages the component's pyproject depends on (services/kit,
+# services/kit-kserve, and theirs in turn) and the component itself are then installed editable,
+# without dependencies, from this checkout; `pip check` then proves that requirements.txt pins
+# every dependency they declare (a missing one fails here, naming it).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,26 +44,68 @@ if [ ! -f "$venv/.complete" ]; then
   fi
   touch "$venv/.complete"
   # drop older venvs of this component
-  for old in "$cache/venvs/$name"-*; do
+  for old in "$cache/venvs/$name"-????????????; do  # -<hash> exactly: kit-* is not kit-kserve-*
     [ "$old" != "$venv" ] && [ -d "$old" ] && rm -rf "$old"
   done
 fi
 
-# Local packages, editable from this checkout; redone only when the checkout path changes.
+# Local packages, editable from this checkout; redone (and checked) only when the list changes.
+# A component with a pyproject gets the local distributions it depends on (transitively) and
+# itself; a component without one (tests/) lists local package folders in local-packages.txt.
+locals_list=$("$py" - "$root" "$dir" <<'PY'
+import re, sys, tomllib
+from pathlib import Path
+
+root, comp = Path(sys.argv[1]), Path(sys.argv[2])
+
+
+def project(d):
+    return tomllib.loads((d / "pyproject.toml").read_text())["project"]
+
+
+def deps(d):
+    return [re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower() for r in project(d).get("dependencies", [])]
+
+
+dists = {project(d)["name"].lower(): d for d in sorted(root.glob("services/*"))
+         if (d / "pyproject.toml").is_file()}
+if (comp / "pyproject.toml").is_file():
+    wanted = [comp]
+else:
+    listed = comp / "local-packages.txt"
+    wanted = [root / p for p in listed.read_text().split()] if listed.is_file() else []
+order = []
+
+
+def visit(d):
+    for name in deps(d):
+        if name in dists and dists[name] not in order:
+            visit(dists[name])
+    if d not in order:
+        order.append(d)
+
+
+for d in wanted:
+    visit(d)
+print("\n".join(str(d) for d in order))
+PY
+)  # (a failure here stops the script: set -e)
 locals=()
-if [ -f "$dir/pyproject.toml" ]; then
-  grep -q "ai-platform-kit" "$dir/pyproject.toml" && [ "$dir" != "$root/services/kit" ] && locals+=("$root/services/kit")
-  locals+=("$dir")
-elif [ -f "$dir/local-packages.txt" ]; then
-  while read -r p; do [ -n "$p" ] && locals+=("$root/$p"); done < "$dir/local-packages.txt"
-fi
-stamp="${locals[*]:-none}"
-if [ "${#locals[@]}" -gt 0 ] && [ "$(cat "$venv/.local" 2>/dev/null)" != "$stamp" ]; then
-  args=()
-  for p in "${locals[@]}"; do args+=(-e "$p"); done
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation "${args[@]}" 2>&1 \
-    | grep -v "^WARNING: Location 'file:" >&2 || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "venv.sh: installing local packages failed" >&2; exit 1; }
+[ -z "$locals_list" ] || mapfile -t locals <<< "$locals_list"
+stamp="${locals[*]:-none} pip-check"
+if [ "$(cat "$venv/.local" 2>/dev/null)" != "$stamp" ]; then
+  if [ "${#locals[@]}" -gt 0 ]; then
+    args=()
+    for p in "${locals[@]}"; do args+=(-e "$p"); done
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation "${args[@]}" 2>&1 \
+      | grep -v "^WARNING: Location 'file:" >&2 || true
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "venv.sh: installing local packages failed" >&2; exit 1; }
+  fi
+  if ! broken=$("$venv/bin/python" -m pip check --disable-pip-version-check 2>&1); then
+    echo "$broken" | sed "s|^|venv.sh: $name: |" >&2
+    echo "venv.sh: pin the missing dependencies in ${req#"$root"/}" >&2
+    exit 1
+  fi
   echo "$stamp" > "$venv/.local"
 fi
 echo "$venv"

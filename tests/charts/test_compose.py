@@ -32,14 +32,14 @@ def service_conf(folder: str) -> dict[str, str]:
 
 def settings_vars(folder: str) -> set[str]:
     """Environment variables a Python service reads: its Settings fields with the env prefix (plus
-    kit's ServiceSettings fields), and the ENV lines of its Dockerfiles."""
+    kit-kserve's ServiceSettings fields), and the ENV lines of its Dockerfiles."""
     names = set()
     for settings in (ROOT / folder / "src").glob("*/settings.py"):
         text = settings.read_text(encoding="utf-8")
         prefix = re.search(r'env_prefix="([A-Z_]+)"', text).group(1)
         fields = re.findall(r"^    ([a-z_][a-z0-9_]*)\s*:", text, re.M)
         if "ServiceSettings" in text:
-            kit = (ROOT / "services" / "kit" / "src" / "kit" / "settings.py").read_text(encoding="utf-8")
+            kit = (ROOT / "services" / "kit-kserve" / "src" / "kit_kserve" / "settings.py").read_text(encoding="utf-8")
             fields += re.findall(r"^    ([a-z_][a-z0-9_]*)\s*:", kit, re.M)
         names |= {prefix + f.upper() for f in fields if f != "model_config"}
     for dockerfile in (ROOT / folder).glob("Dockerfile*"):

@@ -22,12 +22,13 @@ KEY = "new-service-key-0123456789"
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """A scratch repository (scripts, charts, kit) with hello-svc generated into it."""
+    """A scratch repository (scripts, charts, kit, kit-kserve) with hello-svc generated into it."""
     root = tmp_path_factory.mktemp("repo")
     for d in ("scripts", "charts"):
         shutil.copytree(ROOT / d, root / d)
     (root / "services").mkdir()
-    (root / "services" / "kit").symlink_to(ROOT / "services" / "kit")
+    for lib in ("kit", "kit-kserve"):
+        (root / "services" / lib).symlink_to(ROOT / "services" / lib)
     (root / "operators" / "platform-operator" / "examples").mkdir(parents=True)
     port = free_port()
     out = subprocess.run([sys.executable, str(root / "scripts" / "new_service.py"), "--name", NAME,

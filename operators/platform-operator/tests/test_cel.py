@@ -82,7 +82,7 @@ def test_gpupool_rules_agree_with_the_operator(spec, ok):
 def test_defaults_in_the_crd_match_the_models():
     schema = _spec_schema(aiservice_crd())
     defaulted = apply_defaults(BASE, schema)
-    model = AIServiceSpec.model_validate(BASE).dump()
+    model = AIServiceSpec.model_validate(BASE).model_dump(by_alias=True, exclude_none=True)
     for key in ("deploymentMode", "scaling", "resources", "route"):
         assert defaulted[key] == model[key], key
 

@@ -58,8 +58,8 @@ def test_pool_reserve_must_leave_memory():
         GPUPoolSpec.model_validate({"gpuModel": "x", "memoryGB": 8, "reserveGB": 8})
 
 
-def test_dump_uses_resource_field_names():
+def test_the_models_serialise_with_the_resource_field_names():
     spec = AIServiceSpec.model_validate({**BASE, "gpu": {"memoryGB": 2}, "route": {"timeoutSeconds": 9}})
-    dumped = spec.dump()
+    dumped = spec.model_dump(by_alias=True, exclude_none=True)
     assert dumped["gpu"] == {"memoryGB": 2.0}
     assert dumped["route"]["timeoutSeconds"] == 9 and "modelURI" not in dumped

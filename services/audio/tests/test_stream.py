@@ -169,8 +169,8 @@ def test_a_failure_after_the_first_event_ends_the_stream_with_an_error_event():
     import asyncio
     from types import SimpleNamespace
 
-    from kit.concurrency import BoundedExecutor
-    from kit.errors import InvalidInput
+    from kit_kserve.concurrency import BoundedExecutor
+    from kit_kserve.errors import InvalidInput
     from audio_service.segments import Transcription
     from audio_service.stream import SegmentStream
 

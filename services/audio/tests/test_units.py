@@ -5,7 +5,7 @@ import pytest
 from audio_service.model import resolve_device, resolve_model
 from audio_service.options import parse_options
 from audio_service.settings import Settings
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 
 def test_defaults_and_kwargs():

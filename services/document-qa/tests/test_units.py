@@ -12,7 +12,7 @@ from document_qa_service.ocr import lines_from_boxes
 from document_qa_service.retrieval import rrf
 from document_qa_service.schemas import Ask, parse_instance
 from document_qa_service.store import fts_query
-from kit.errors import InvalidInput, UnprocessableInput, UnsupportedMediaType
+from kit_kserve.errors import InvalidInput, UnprocessableInput, UnsupportedMediaType
 
 
 def words(texts):

@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 from translation_service.documents import translate_document
 from translation_service.translator import Translator
 

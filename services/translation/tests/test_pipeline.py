@@ -6,7 +6,7 @@ import re
 import pytest
 
 from conftest import engine
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 from translation_service.translator import Translator
 
 TEXT = (

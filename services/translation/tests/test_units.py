@@ -2,7 +2,7 @@
 
 import pytest
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 from translation_service import languages
 from translation_service.glossary import parse_glossary, protect, term_pattern
 from translation_service.segment import sentences, split_lines, split_long

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from vlm_service.normalize import (fold, infer_date_order, match_date_prefix, parse_money, repair_money,
+from textkeys import fold
+from vlm_service.normalize import (infer_date_order, match_date_prefix, parse_money, repair_money,
                                    resolve)
 
 

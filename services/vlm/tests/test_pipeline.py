@@ -2,7 +2,7 @@
 
 import pytest
 
-from vlm_service.normalize import fold
+from textkeys import key
 from vlm_service.pipeline import Pipeline
 from vlm_service.settings import Settings
 from vlm_service.synth import LAYOUTS, make_statement, render_pdf
@@ -11,10 +11,6 @@ from vlm_service.synth import LAYOUTS, make_statement, render_pdf
 @pytest.fixture(scope="module")
 def pipeline():
     return Pipeline(Settings(_env_file=None))
-
-
-def key(t):
-    return t["date"], t["amount"], fold(t["description"])
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

@@ -10,12 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import predict
-from vlm_service.normalize import fold
+from textkeys import key
 from vlm_service.synth import make_statement, render_pdf, scan_images, scan_pdf
-
-
-def key(t):
-    return t["date"], t["amount"], fold(t["description"])
 
 
 def f1(result, truth):

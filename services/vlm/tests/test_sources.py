@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 from pagebuilder import R, make_page
+from textkeys import fold
 
-from vlm_service.normalize import fold
 from vlm_service.pipeline import Pipeline, parse_request
 from vlm_service.settings import Settings
 from vlm_service.synth import make_statement, render_pdf, scan_images

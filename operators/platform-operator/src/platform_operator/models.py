@@ -37,10 +37,6 @@ Quantity = Annotated[
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    def dump(self) -> dict:
-        """Serialise with the resource's camelCase names, leaving unset optionals out."""
-        return self.model_dump(by_alias=True, exclude_none=True)
-
 
 class GPURequest(_Model):
     """A time-sliced share of a GPU with the memory budget the service promises to keep to."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from kit.errors import InvalidInput
 from kit.logging import get_logger
+from kit_kserve.errors import InvalidInput
 
 logger = get_logger(__name__)
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import av
 import numpy as np
 
-from kit.errors import InvalidInput
 from kit.logging import get_logger
+from kit_kserve.errors import InvalidInput
 
 from .audio import SAMPLE_RATE
 

@@ -18,8 +18,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kit.errors import InvalidInput
 from kit.logging import get_logger
+from kit_kserve.errors import InvalidInput
 
 from .live import LiveOptions, LiveSession
 from .live_input import make_decoder

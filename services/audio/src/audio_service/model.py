@@ -12,12 +12,12 @@ from faster_whisper import WhisperModel
 from faster_whisper.utils import available_models
 
 from kit import gpu
-from kit.cancellation import raise_if_cancelled
-from kit.concurrency import BoundedExecutor, cpu_threads
-from kit.errors import ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
-from kit.payload import binary_inputs, bytes_io_metadata, make_response
+from kit_kserve.cancellation import raise_if_cancelled
+from kit_kserve.concurrency import BoundedExecutor, cpu_threads
+from kit_kserve.errors import ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
+from kit_kserve.payload import binary_inputs, bytes_io_metadata, make_response
 
 from .audio import decode
 from .options import TranscribeOptions, parse_options
@@ -144,8 +144,7 @@ class AudioModel(kserve.Model):
     def work(self, data: bytes, opts: TranscribeOptions) -> dict[str, Any]:
         """Decode and transcribe one upload (runs in a worker thread)."""
         self.renice_current_thread()
-        INFERENCE_IN_FLIGHT.labels(self.name).inc()
-        try:
+        with INFERENCE_IN_FLIGHT.labels(self.name).track_inprogress():
             raise_if_cancelled()
             with observe(self.name, "decode"):
                 audio = decode(data, self.settings.max_duration_s)
@@ -153,8 +152,6 @@ class AudioModel(kserve.Model):
             with observe(self.name, "transcribe"):
                 return run_transcription(self.whisper, audio.samples, audio.duration, opts,
                                          self.settings.batch_size, self.settings.batched_min_s)
-        finally:
-            INFERENCE_IN_FLIGHT.labels(self.name).dec()
 
     def transcribe_stream(self, samples, duration: float, opts: TranscribeOptions) -> Transcription:
         """Start a transcription of decoded audio whose segments the caller iterates (in a worker thread)."""

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from faster_whisper.tokenizer import _LANGUAGE_CODES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 LANGUAGES = frozenset(_LANGUAGE_CODES)
 

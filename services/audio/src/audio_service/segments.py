@@ -15,7 +15,7 @@ from typing import Any
 
 from faster_whisper import WhisperModel
 
-from kit.cancellation import raise_if_cancelled
+from kit_kserve.cancellation import raise_if_cancelled
 
 from .batched import batched_pipeline, use_batched
 from .options import TranscribeOptions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit_kserve.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

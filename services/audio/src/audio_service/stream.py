@@ -29,11 +29,11 @@ from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from sse_starlette.sse import AppStatus
 
-from kit.cancellation import new_request_event
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT
-from kit.payload import binary_inputs
+from kit_kserve.cancellation import new_request_event
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT
+from kit_kserve.payload import binary_inputs
 
 from .audio import decode
 from .options import parse_options
@@ -156,7 +156,7 @@ class EventStreamResponse(EventSourceResponse):
 
 
 def stream_router(model: AudioModel) -> APIRouter:
-    """The `:stream` route of `model` (included on KServe's app by `kit.server.serve`)."""
+    """The `:stream` route of `model` (included on KServe's app by `kit_kserve.server.serve`)."""
     router = APIRouter(tags=["audio"])
 
     @router.post(f"/v1/models/{model.name}:stream", response_class=EventSourceResponse,

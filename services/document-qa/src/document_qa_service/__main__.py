@@ -1,9 +1,7 @@
 """`python -m document_qa_service`: load the models and the store, then serve (v1 REST on
 DOCQA_PORT plus the SSE streaming route)."""
 
-from kit import gpu
-from kit.logging import configure_logging
-from kit.server import serve
+from kit_kserve.server import run
 
 from .model import DocumentQAModel
 from .settings import Settings
@@ -11,14 +9,7 @@ from .streaming import stream_router
 
 
 def main() -> None:
-    settings = Settings()
-    configure_logging("document-qa", settings.log_level)
-    model = DocumentQAModel(settings)
-    try:
-        model.load()
-    except gpu.GPUCheckFailed as exc:  # the device asked for cannot be served: say why, exit 78
-        gpu.exit_on_failed_check(exc)
-    serve(model, settings, service_name="document-qa", routers=[stream_router(model)])
+    run("document-qa", Settings(), DocumentQAModel, routers=lambda model: [stream_router(model)])
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kit.concurrency import usable_cpus
 from kit.logging import get_logger
+from kit_kserve.concurrency import usable_cpus
 
 logger = get_logger(__name__)
 

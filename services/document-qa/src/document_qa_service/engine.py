@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from kit import gpu
-from kit.cancellation import raise_if_cancelled
-from kit.errors import InvalidInput, PayloadTooLarge
 from kit.logging import get_logger
-from kit.payload import decode_b64
+from kit_kserve.cancellation import raise_if_cancelled
+from kit_kserve.errors import InvalidInput, PayloadTooLarge
+from kit_kserve.payload import decode_b64
 
 from . import answers
 from .chunking import chunk_pages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 
 class DocumentNotFound(InvalidInput):

@@ -10,8 +10,8 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from kit.errors import InvalidInput, PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
 from kit.logging import get_logger
+from kit_kserve.errors import InvalidInput, PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
 
 logger = get_logger(__name__)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import kserve
 
-from kit.concurrency import BoundedExecutor
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
+from kit_kserve.concurrency import BoundedExecutor
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
 
 from .engine import Engine
 from .schemas import parse_instance
@@ -35,12 +35,9 @@ class DocumentQAModel(kserve.Model):
         return self.ready
 
     def _work(self, op) -> dict:
-        INFERENCE_IN_FLIGHT.labels(self.name).inc()
-        try:
+        with INFERENCE_IN_FLIGHT.labels(self.name).track_inprogress():
             with observe(self.name, op.op):
                 return self.engine.run(op)
-        finally:
-            INFERENCE_IN_FLIGHT.labels(self.name).dec()
 
     async def predict(self, payload, headers=None, response_headers=None) -> dict[str, Any]:
         if self.engine is None:

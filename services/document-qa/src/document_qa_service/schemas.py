@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 Owner = Annotated[str, Field(min_length=1, max_length=200)]
 DocumentId = Annotated[str, Field(min_length=1, max_length=100)]

@@ -7,7 +7,7 @@ import os
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit_kserve.settings import ServiceSettings
 
 
 def default_data_dir() -> str:

@@ -1,7 +1,6 @@
 """`python -m translation_service`: load the model(s) and serve them (v1/v2 REST on TRANSLATION_PORT, gRPC)."""
 
-from kit.logging import configure_logging
-from kit.server import serve
+from kit_kserve.server import run
 
 from .model import TranslationModel
 from .routes import install_routes
@@ -9,12 +8,9 @@ from .settings import Settings
 
 
 def main() -> None:
-    settings = Settings()
-    configure_logging("translation", settings.log_level)
-    model = TranslationModel(settings)
-    model.load()  # without a model configured: not ready, with the message in /v1/models/translation/languages
-    install_routes(model)
-    serve(model, settings, service_name="translation")
+    # without a model configured it loads not ready, the reason in /v1/models/translation/languages;
+    # install_routes puts that route and its 503 guard on KServe's app directly (no router to return)
+    run("translation", Settings(), TranslationModel, routers=install_routes)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 MIN_LETTERS = 3
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from kit.errors import PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
+from kit_kserve.errors import PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
 
 Translate = Callable[[list[str], re.Pattern | None], list[str]]
 

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from kit.errors import InvalidInput
+from kit_kserve.errors import InvalidInput
 
 MAX_TERMS = 500
 MAX_TERM_CHARS = 200
@@ -63,7 +63,6 @@ def term_pattern(terms: dict[str, str]) -> re.Pattern | None:
 class Protected:
     """A sentence with its spans replaced by placeholders, and how to undo it."""
 
-    original: str
     text: str
     spans: list[str]  # what each placeholder stands for in the output
     pieces: list[tuple[str, bool]]  # the original cut at the spans: (text, is_span)
@@ -101,4 +100,4 @@ def protect(sentence: str, pattern: re.Pattern | None, renderings: dict[str, str
         pos = end
     text.append(sentence[pos:])
     pieces.append((sentence[pos:], False))
-    return Protected(sentence, "".join(text), spans, [p for p in pieces if p[0]])
+    return Protected("".join(text), spans, [p for p in pieces if p[0]])

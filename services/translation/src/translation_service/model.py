@@ -13,11 +13,11 @@ from typing import Any
 import kserve
 
 from kit import gpu
-from kit.concurrency import BoundedExecutor, cpu_threads
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
-from kit.payload import make_response
+from kit_kserve.concurrency import BoundedExecutor, cpu_threads
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import INFERENCE_ERRORS, INFERENCE_IN_FLIGHT, observe
+from kit_kserve.payload import make_response
 
 from . import detect, documents
 from .backends import NOT_CONFIGURED, ModelConfigError, load_engine, model_dirs
@@ -101,13 +101,10 @@ class TranslationModel(kserve.Model):
 
     def work(self, item: Item) -> dict[str, Any]:
         """Translate one text or document (runs in a worker thread)."""
-        INFERENCE_IN_FLIGHT.labels(self.name).inc()
-        try:
+        with INFERENCE_IN_FLIGHT.labels(self.name).track_inprogress():
             if item.text is not None:
                 return self._text(item)
             return self._document(item)
-        finally:
-            INFERENCE_IN_FLIGHT.labels(self.name).dec()
 
     def _text(self, item: Item) -> dict[str, Any]:
         source, target, prob = self._languages(item, item.text)

@@ -8,8 +8,8 @@ from typing import Any
 
 from kserve import InferRequest
 
-from kit.errors import InvalidInput, PayloadTooLarge
-from kit.payload import _params, _tensor_elements, binary_inputs, decode_b64
+from kit_kserve.errors import InvalidInput, PayloadTooLarge
+from kit_kserve.payload import binary_inputs, decode_b64, parameters_dict, tensor_elements
 
 from .glossary import parse_glossary
 
@@ -59,19 +59,19 @@ def parse_items(payload: dict | InferRequest, max_items: int, max_chars: int) ->
         json_input = next((t for t in payload.inputs if t.name == "json" and t.datatype == "BYTES"), None)
         if json_input is not None:  # a generic gateway route over v2: each element is one v1 instance
             instances = []
-            for elem in _tensor_elements(json_input):
+            for elem in tensor_elements(json_input):
                 try:
                     instances.append(json.loads(bytes(elem) if isinstance(elem, (bytearray, memoryview)) else elem))
                 except (ValueError, TypeError):
                     raise InvalidInput("input 'json' must hold JSON objects", code="invalid_input") from None
-            return parse_items({"instances": instances, "parameters": _params(payload.parameters)},
+            return parse_items({"instances": instances, "parameters": parameters_dict(payload.parameters)},
                                max_items, max_chars)
         text_input = next((t for t in payload.inputs if t.name == "text" and t.datatype == "BYTES"), None)
         if text_input is None:  # a document: BYTES input `document`, base64 in JSON or raw bytes
             return [_item(it.options, None, it.data, max_chars)
                     for it in binary_inputs(payload, "document", max_items)]
-        options = {**_params(payload.parameters), **_params(text_input.parameters)}
-        elements = _tensor_elements(text_input)
+        options = {**parameters_dict(payload.parameters), **parameters_dict(text_input.parameters)}
+        elements = tensor_elements(text_input)
         if not elements:
             raise InvalidInput("input 'text' has no data", code="empty_input")
         if len(elements) > max_items:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit_kserve.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -34,4 +34,3 @@ class Settings(ServiceSettings):
                                   "(at most 400); longer sentences are split and joined")
     max_chars: int = Field(200_000, ge=1, description="longest text accepted per item; longer get 413")
     max_document_mb: float = Field(20, gt=0, description="largest document accepted; larger get 413")
-    max_instances: int = Field(16, ge=1, description="items per request; more get 413 too_many_instances")

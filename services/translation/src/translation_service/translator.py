@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kit.cancellation import raise_if_cancelled
-from kit.errors import InvalidInput
+from kit_kserve.cancellation import raise_if_cancelled
+from kit_kserve.errors import InvalidInput
 
 from . import languages
 from .backends import Engine

@@ -12,9 +12,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from kit.cancellation import raise_if_cancelled
-from kit.errors import InvalidInput, PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
 from kit.logging import get_logger
+from kit_kserve.cancellation import raise_if_cancelled
+from kit_kserve.errors import InvalidInput, PayloadTooLarge, UnprocessableInput, UnsupportedMediaType
 
 from .pdfium_lock import PDFIUM
 from .textlayer import has_usable_text, page_lines

@@ -32,7 +32,6 @@ HINTS: dict[str, tuple[str, ...]] = {
                 "balance($)", "saldoeur", "soldeeur", "balanceowed"),
 }
 _HINT = {w: kind for kind, words in HINTS.items() for w in words}
-MOVEMENT = ("debit", "credit", "amount")
 SUMMARY_RE = re.compile(
     r"^\W*(sub\s*-?\s*tota(a)?l[e]?|zwischensumme|sous-total|totale parziale|total|totals|summe|gesamt|"
     r"totaux|totale|totaal)\b", re.I)
@@ -84,7 +83,6 @@ class GeoRow:
 
     page: int
     date: RawDate | None
-    date2: RawDate | None
     description: str
     cells: dict[int, Money]  # by column index
     score: float
@@ -530,11 +528,6 @@ def _nearest(cols: list[GeoColumn], right: float) -> int:
     return min(range(len(cols)), key=lambda k: abs(cols[k].right - right))
 
 
-def _same(a: list[GeoColumn], b: list[GeoColumn], lh: float) -> bool:
-    """Every column of `a` lines up with one of `b`."""
-    return all(any(abs(x.right - y.right) < 1.5 * lh for y in b) for x in a)
-
-
 def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, lh: float,
                table: GeoTable, x_max: float = float("inf"), others: list | None = None,
                by_rank: bool = False, sign: int = 0) -> None:
@@ -619,8 +612,8 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
         bbox = _bbox(box_toks) if box_toks else None
         score = min((t.score for t in box_toks), default=1.0)
         if d is not None and cells:
-            first_date, second = (d2.raw, d.raw) if swap and d2 is not None else (d.raw, d2.raw if d2 else None)
-            row = GeoRow(page.number, first_date, second, text, cells, score, bbox)
+            first_date = d2.raw if swap and d2 is not None else d.raw
+            row = GeoRow(page.number, first_date, text, cells, score, bbox)
             if n < first or (len(cells) == 1 and _balance_label(text, start=True)):
                 row.kind = "balance"
             elif SUMMARY_RE.search(unglue(text)):
@@ -629,7 +622,7 @@ def _read_page(page: Page, infos: list[_LineInfo], cols: list[GeoColumn], dcol, 
             last_row, last_bottom, last_date = row, line.bottom, first_date
             continue
         if cells:
-            row = GeoRow(page.number, None, None, text, cells, score, bbox)
+            row = GeoRow(page.number, None, text, cells, score, bbox)
             if _balance_label(text) or n < first:
                 row.kind = "balance"
                 if n > first and _closing_label(text):

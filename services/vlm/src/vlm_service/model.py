@@ -5,10 +5,10 @@ from __future__ import annotations
 import kserve
 
 from kit import gpu
-from kit.concurrency import BoundedExecutor
 from kit.logging import get_logger
-from kit.metrics import INFERENCE_ERRORS
-from kit.payload import binary_inputs, bytes_io_metadata, make_response
+from kit_kserve.concurrency import BoundedExecutor
+from kit_kserve.metrics import INFERENCE_ERRORS
+from kit_kserve.payload import binary_inputs, bytes_io_metadata, make_response
 
 from .pipeline import Pipeline
 from .settings import Settings

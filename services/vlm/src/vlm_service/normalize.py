@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -282,9 +281,3 @@ def resolve(raw: RawDate, order: str, period: tuple[date, date] | None = None,
 def clean_description(text: str) -> str:
     """Collapse whitespace and stray separators."""
     return re.sub(r"\s+", " ", text).strip(" |:;,-")
-
-
-def fold(text: str) -> str:
-    """Comparison key: case-folded alphanumerics without accents or spaces."""
-    norm = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in norm.casefold() if ch.isalnum() and not unicodedata.combining(ch))

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from PIL import Image
 
-from kit.errors import InvalidInput, ModelNotReady
 from kit.logging import get_logger
-from kit.metrics import observe
+from kit_kserve.errors import InvalidInput, ModelNotReady
+from kit_kserve.metrics import observe
 
 from .checks import Txn, problem, reconciles, reconciles_better
 from .document import Document, Limits, needs_ocr

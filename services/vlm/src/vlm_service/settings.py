@@ -3,7 +3,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit_kserve.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -594,8 +594,3 @@ def _render(st: RandomStatement) -> bytes:
 def scan_pdf(pdf: bytes, seed: int = 0) -> bytes:
     """A scan of `pdf`: 150-200 dpi, slight rotation, noise, JPEG pages, no text layer (the scanner of synth/)."""
     return _scan_pdf(pdf, seed=seed)
-
-
-def feature_names() -> list[str]:
-    """Every feature a statement can carry (for per-feature tables)."""
-    return sorted({f for s in range(200) for f in make(s).features} | {"multipage", "carried_forward"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import kserve
 from fastapi import APIRouter
@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from kserve import model_server
 from kserve.protocol.rest import server as rest_server
 
-from . import gpu
+from kit import gpu
+from kit.logging import RequestIdMiddleware, configure_logging, get_logger
+
 from .cancellation import DisconnectWatchMiddleware
 from .errors import install_error_handlers, install_final_handlers
 from .limits import HeaderTimeoutProtocol, RequestLimitsMiddleware
-from .logging import RequestIdMiddleware, configure_logging, get_logger
 from .metrics import export_gpu_budget
 from .settings import ServiceSettings
 from .v2rest import install_v2_infer_route
@@ -96,3 +97,17 @@ def serve(model: kserve.Model, settings: ServiceSettings, service_name: str | No
         settings.body_timeout_s,
     )
     server.start([model])
+
+
+def run(service_name: str, settings: ServiceSettings, make_model: Callable[[ServiceSettings], kserve.Model],
+        routers: Callable[[kserve.Model], Sequence[APIRouter] | None] | None = None) -> None:
+    """A model service's `python -m` entry point: JSON logging, the model built and loaded (a
+    failed start-up GPU check exits 78 with its reason), then `serve` with the routers that
+    `routers(model)` returns (the service's own routes)."""
+    configure_logging(service_name, settings.log_level)
+    model = make_model(settings)
+    try:
+        model.load()
+    except gpu.GPUCheckFailed as exc:  # the device asked for cannot be served: say why, exit 78
+        gpu.exit_on_failed_check(exc)
+    serve(model, settings, service_name=service_name, routers=(routers(model) if routers else None) or ())

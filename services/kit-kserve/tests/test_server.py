@@ -104,7 +104,7 @@ def test_gpu_bytes_read_only_a_loaded_torch(monkeypatch):
     """A scrape never imports torch, and a failing driver query reads as 0, not an error."""
     import sys
 
-    from kit.metrics import torch_gpu_bytes
+    from kit_kserve.metrics import torch_gpu_bytes
 
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     assert torch_gpu_bytes() == 0.0 and "torch" not in sys.modules

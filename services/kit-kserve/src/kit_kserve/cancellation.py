@@ -12,8 +12,9 @@ import asyncio
 import threading
 from contextvars import ContextVar
 
+from kit.logging import get_logger
+
 from .errors import InvalidInput
-from .logging import get_logger
 
 logger = get_logger(__name__)
 
@@ -28,10 +29,6 @@ class ClientGone(InvalidInput):
 
     def __init__(self, message: str = "the client closed the connection; the work was stopped", code=None):
         super().__init__(message, code)
-
-
-def current_event() -> threading.Event | None:
-    return cancel_event_var.get()
 
 
 def cancelled() -> bool:

@@ -60,7 +60,8 @@ def _param_value(value: Any) -> Any:
     return getattr(value, kind) if kind else None
 
 
-def _params(params: Any) -> dict[str, Any]:
+def parameters_dict(params: Any) -> dict[str, Any]:
+    """A v2 request's or input's parameters as plain Python values (gRPC's typed values unwrapped)."""
     if not params:
         return {}
     return {k: _param_value(v) for k, v in dict(params).items()}
@@ -99,7 +100,8 @@ def _v1_items(payload: dict, field_name: str, max_items: int | None = None) -> l
     return items
 
 
-def _tensor_elements(tensor) -> list[Any]:
+def tensor_elements(tensor) -> list[Any]:
+    """The elements of a v2 input, flat: raw bytes, strings or numbers, whichever way it came."""
     if getattr(tensor, "_raw_data", None) is not None:
         return list(tensor.as_numpy().reshape(-1))
     data = tensor.data
@@ -119,13 +121,13 @@ def _tensor_elements(tensor) -> list[Any]:
 
 
 def _v2_items(request: InferRequest, field_name: str, max_items: int | None = None) -> list[BinaryItem]:
-    shared = _params(request.parameters)
+    shared = parameters_dict(request.parameters)
     tensors = [t for t in request.inputs if t.datatype == "BYTES"]
     chosen = next((t for t in tensors if t.name == field_name), tensors[0] if tensors else None)
     if chosen is None:
         raise InvalidInput(f"expected a BYTES input named '{field_name}'", code="missing_input")
-    options = {**shared, **_params(chosen.parameters)}
-    elements = _tensor_elements(chosen)
+    options = {**shared, **parameters_dict(chosen.parameters)}
+    elements = tensor_elements(chosen)
     _check_count(len(elements), max_items)
     items = []
     for i, elem in enumerate(elements):

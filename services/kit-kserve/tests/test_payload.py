@@ -4,8 +4,8 @@ import json
 import pytest
 from kserve import InferInput, InferRequest
 
-from kit.errors import InvalidInput
-from kit.payload import binary_inputs, decode_b64, make_response
+from kit_kserve.errors import InvalidInput
+from kit_kserve.payload import binary_inputs, decode_b64, make_response
 
 PDF = b"%PDF-1.7 fake"
 B64 = base64.b64encode(PDF).decode()

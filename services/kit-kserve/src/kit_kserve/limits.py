@@ -17,7 +17,7 @@ from asyncio import TimerHandle
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .logging import get_logger
+from kit.logging import get_logger
 
 logger = get_logger(__name__)
 

@@ -12,12 +12,12 @@ import time
 import kserve
 from pydantic_settings import SettingsConfigDict
 
-from kit import errors
-from kit.cancellation import raise_if_cancelled
-from kit.concurrency import BoundedExecutor
-from kit.payload import binary_inputs, bytes_io_metadata, make_response
-from kit.server import serve
-from kit.settings import ServiceSettings
+from kit_kserve import errors
+from kit_kserve.cancellation import raise_if_cancelled
+from kit_kserve.concurrency import BoundedExecutor
+from kit_kserve.payload import binary_inputs, bytes_io_metadata, make_response
+from kit_kserve.server import serve
+from kit_kserve.settings import ServiceSettings
 
 FAILURES = {
     "invalid": errors.InvalidInput("bad bytes", code="not_audio"),

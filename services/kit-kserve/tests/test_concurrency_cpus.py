@@ -2,7 +2,7 @@
 
 import os
 
-from kit.concurrency import cpu_threads, usable_cpus
+from kit_kserve.concurrency import cpu_threads, usable_cpus
 
 
 def test_usable_cpus_is_this_process_affinity():

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kserve import errors as kserve_errors
 
-from .logging import get_logger
+from kit.logging import get_logger
 
 logger = get_logger(__name__)
 
