@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from kit.logging import request_id_var
 
 from .auth import Principal
+from .downloads import export_headers
 from .errors import ApiError
 from .jobs import job_out
 from .middleware import PRINCIPAL_KEY
@@ -82,10 +83,10 @@ def require_scope(principal: Principal, route: Route) -> None:
         raise ApiError(403, f"this API key lacks the scope '{route.scopes[0]}'", code="insufficient_scope")
 
 
-def render(output: Output) -> Response:
+def render(output: Output, headers: dict[str, str] | None = None) -> Response:
     if isinstance(output.content, str):
-        return Response(output.content, media_type=output.media_type)
-    return Response(orjson.dumps(output.content), media_type="application/json")
+        return Response(output.content, media_type=output.media_type, headers=headers)
+    return Response(orjson.dumps(output.content), media_type="application/json", headers=headers)
 
 
 async def sniff_upload(file: UploadFile, allowed: set[str], what: str) -> str:
@@ -113,4 +114,5 @@ async def dispatch(request: Request, gw, principal: Principal, route: Route, spe
         return JSONResponse({"job": job_out(job)}, status_code=202,
                             headers={"Location": f"/api/v1/jobs/{job.id}", "Preference-Applied": "respond-async"})
     data = await file.read() if file is not None else None
-    return render(await execute(gw, spec, data, rid))
+    output = await execute(gw, spec, data, rid)
+    return render(output, export_headers(spec, output.media_type, file.filename if file else None))

@@ -13,7 +13,8 @@ from kit.logging import request_id_var
 from ..deps import GW, Auth, render
 from ..errors import ApiError
 from ..jobs import TERMINAL, event_out, job_out
-from ..operations import reformat
+from ..downloads import export_headers
+from ..operations import Output, reformat
 from ..schemas import JobDetail, JobList, error_responses
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -50,12 +51,12 @@ async def get_job_result(
         raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
     if job.state != "succeeded":
         raise ApiError(409, f"job is {job.state}; no result yet", code="job_not_finished")
-    output = reformat(job.request or {}, job.result, format) if format else None
-    if output is not None:
-        return render(output)
-    if isinstance(job.result, str):
-        return Response(job.result, media_type=job.result_media_type or "text/plain; charset=utf-8")
-    return Response(orjson.dumps(job.result), media_type="application/json")
+    spec = job.request or {}
+    output = reformat(spec, job.result, format) if format else None
+    if output is None:
+        text = isinstance(job.result, str)
+        output = Output(job.result, job.result_media_type or ("text/plain; charset=utf-8" if text else "application/json"))
+    return render(output, export_headers(spec, output.media_type, job.filename))
 
 
 @router.get("/{job_id}/pages/{page}", response_class=Response,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from .. import translations
+from ..downloads import attachment
 from ..deps import GW, Auth, dispatch, principal_of, require_scope, route_for, wants_async
 from ..errors import ApiError
 from ..schemas import JobAccepted, error_responses
@@ -127,7 +128,7 @@ async def _document(request: Request, gw, principal, route, run_async: bool) -> 
         return JSONResponse(output.content)
     content, media_type, filename = translations.document_bytes(output.content)
     return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f"attachment; filename=\"{filename}\"",
+                    headers={**attachment(filename),
                              "X-Translation-Source": str(output.content.get("source", "")),
                              "X-Translation-Target": str(output.content.get("target", ""))})
 
@@ -160,4 +161,4 @@ async def get_job_file(gw: GW, principal: Auth, resource: Resource,
         raise ApiError(409, f"job is {job.state}; no file yet", code="job_not_finished")
     content, media_type, filename = translations.document_bytes(job.result)
     return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f"attachment; filename=\"{filename}\""})
+                    headers=attachment(filename))
