@@ -11,9 +11,9 @@ from fastapi.responses import Response, StreamingResponse
 from kit.logging import request_id_var
 
 from ..deps import GW, Auth, render
+from ..downloads import export_headers
 from ..errors import ApiError
 from ..jobs import TERMINAL, event_out, job_out
-from ..downloads import export_headers
 from ..operations import Output, reformat
 from ..schemas import JobDetail, JobList, error_responses
 
