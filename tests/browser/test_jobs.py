@@ -28,6 +28,18 @@ def test_jobs_page_lists_a_job_and_opens_its_result(signed_in, stack, keys, spee
     expect(transcript).to_contain_text("testing", ignore_case=True)
     shot(page, "job-detail")
 
+    # The subtitles are the job's result rendered by the gateway, byte for byte (no second run).
+    with page.expect_download() as dl:
+        transcript.get_by_role("button", name="Download .vtt").click()
+    assert dl.value.suggested_filename == "jobs.vtt"
+    downloaded = open(dl.value.path(), "rb").read()
+    with httpx.Client(base_url=stack.gateway.url, headers={"Authorization": f"Bearer {keys['full']}"}) as gw:
+        from_gateway = gw.get(f"/api/v1/jobs/{job_id}/result", params={"format": "vtt"})
+        runs = gw.get("/api/v1/jobs", params={"limit": 5}).json()["jobs"]
+    assert from_gateway.status_code == 200 and downloaded == from_gateway.content
+    assert downloaded.startswith(b"WEBVTT\n\n00:00:00.") and b"testing" in downloaded.lower()
+    assert [j["id"] for j in runs].count(job_id) == 1 and runs[0]["id"] == job_id  # no new job
+
 
 def test_an_unknown_job_shows_a_clear_error(signed_in):
     page = signed_in

@@ -45,22 +45,36 @@ def test_transcribe_a_generated_clip(signed_in, speech, shot, unlabelled):
     else:
         raise AssertionError("clicking a segment did not play the recording")
 
-    # Downloads: subtitles built from the segments.
-    with page.expect_download() as dl:
+    # Downloads: the gateway renders each format (the UI has no subtitle writer). A streamed
+    # transcript has no job, so the UI sends the same upload again with the format, once per format.
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/api/v1/transcriptions")) as req, \
+            page.expect_download() as dl:
         transcript.get_by_role("button", name="Download .srt").click()
-    assert dl.value.suggested_filename == "fox.srt"
+    assert req.value.response().headers["content-type"].startswith("application/x-subrip")
+    assert dl.value.suggested_filename == "fox.srt"  # the gateway's Content-Disposition
     srt = open(dl.value.path(), encoding="utf-8").read()
     assert re.match(r"1\n00:00:00,\d{3} --> 00:00:\d{2},\d{3}\n", srt), srt
-    assert "fox" in srt.lower()
+    for word in EXPECTED:
+        assert word in srt.lower(), srt
 
     with page.expect_download() as dl:
         transcript.get_by_role("button", name="Download .vtt").click()
     assert dl.value.suggested_filename == "fox.vtt"
-    assert open(dl.value.path(), encoding="utf-8").read().startswith("WEBVTT\n\n00:00:00.")
+    vtt = open(dl.value.path(), encoding="utf-8").read()
+    assert vtt.startswith("WEBVTT\n\n00:00:00.") and "fox" in vtt.lower()
 
     with page.expect_download() as dl:
         transcript.get_by_role("button", name="Download .txt").click()
+    assert dl.value.suggested_filename == "fox.txt"
     assert "lazy dog" in open(dl.value.path(), encoding="utf-8").read().lower()
+
+    # Each format once: asking for the .srt again is not another run of the model.
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/" in r.url else None)
+    with page.expect_download() as dl:
+        transcript.get_by_role("button", name="Download .srt").click()
+    assert open(dl.value.path(), encoding="utf-8").read() == srt
+    assert requests == []
 
 
 def test_copy_puts_the_transcript_on_the_clipboard(signed_in, speech):

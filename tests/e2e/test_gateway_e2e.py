@@ -96,8 +96,18 @@ def test_async_job_with_events(gateway, keys, audio_service, speech):
                 if line.startswith("event: "):
                     types.append(line[7:])
         job = c.get(location).json()
+        exports = {fmt: c.get(location + "/result", params={"format": fmt}) for fmt in ("text", "srt", "vtt")}
     assert types[0] == "queued" and types[-1] == "succeeded", types
     assert job["state"] == "succeeded" and "fox" in job["result"]["text"].lower()
+    # the finished job's real transcript in each export format, as downloads named after the upload
+    cues = [" ".join(s["text"].split()) for s in job["result"]["segments"] if s["text"].strip()]
+    for fmt, r in exports.items():
+        assert r.status_code == 200, r.text
+        assert r.headers["content-disposition"] == f'attachment; filename="speech.{"txt" if fmt == "text" else fmt}"'
+    assert exports["text"].text == job["result"]["text"].strip() + "\n"
+    srt_blocks = exports["srt"].text.strip("\n").split("\n\n")
+    assert [b.split("\n", 2)[2] for b in srt_blocks] == cues and srt_blocks[0].startswith("1\n00:00:00,")
+    assert exports["vtt"].text.startswith("WEBVTT\n\n00:00:00.") and exports["vtt"].text.count(" --> ") == len(cues)
 
 
 def test_audio_down_fails_fast_statements_keep_answering_then_recovers(gateway, keys, audio_service, vlm_service,

@@ -6,6 +6,7 @@ import pytest
 from conftest import MINIMAL_PDF, make_png, make_wav
 
 from gateway.auth import Principal, parse_seed_keys
+from gateway.downloads import attachment, export_name
 from gateway.operations import csv_cell, format_transcription, to_csv, to_srt, to_vtt
 from gateway.routetable import RouteTable, parse_routes
 from gateway.settings import Settings
@@ -63,6 +64,40 @@ def test_srt_vtt_csv_and_openai_shapes():
                                      "problem": "balance_mismatch", "row": 9}]}) == (
         "date,description,amount,balance,type,page,balance_ok,problem\r\n"
         '2024-01-01,"a,b",-1.00,,debit,2,false,balance_mismatch\r\n')
+
+
+def test_cues_skip_empty_segments_and_never_break_inside_a_cue():
+    result = {"segments": [{"start": 0, "end": 1, "text": " first\n\n line "}, {"start": 1, "end": 2, "text": "  "},
+                           {"start": 2, "end": 3, "text": None}, {"start": 3, "end": 4, "text": "a --> b"}]}
+    assert to_srt(result) == ("1\n00:00:00,000 --> 00:00:01,000\nfirst line\n\n"
+                              "2\n00:00:03,000 --> 00:00:04,000\na --> b\n")
+    assert to_vtt(result) == ("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nfirst line\n\n"
+                              "00:00:03.000 --> 00:00:04.000\na -> b\n")
+    assert to_srt({"segments": []}) == "" and to_vtt({"text": "x"}) == "WEBVTT\n"
+
+
+@pytest.mark.parametrize("source,media,name", [
+    ("talk.wav", "application/x-subrip; charset=utf-8", "talk.srt"),
+    ("my statement.v2.pdf", "text/csv; charset=utf-8", "my statement.v2.csv"),
+    ("C:\\Users\\me\\rec.webm", "text/vtt", "rec.vtt"),
+    ("../../etc/passwd", "text/plain; charset=utf-8", "passwd.txt"),
+    ('a"b<c>.ogg', "text/vtt", "a_b_c.vtt"),
+    (".hidden", "text/csv", "hidden.csv"),  # never a hidden file
+    (None, "text/csv", "statement.csv"),
+    ("...", "text/csv", "statement.csv"),
+    ("talk.wav", "application/json", None),
+])
+def test_export_names_come_from_the_upload(source, media, name):
+    assert export_name(source, media, "statement") == name
+
+
+def test_attachment_header_is_ascii_with_an_rfc8187_name_for_the_rest():
+    assert attachment("talk.srt") == {"Content-Disposition": 'attachment; filename="talk.srt"'}
+    value = attachment("Überweisung €.csv")["Content-Disposition"]
+    assert value == ("attachment; filename=\"_berweisung _.csv\"; "
+                     "filename*=UTF-8''%C3%9Cberweisung%20%E2%82%AC.csv")
+    value.encode("latin-1")  # a header value HTTP can carry
+    assert '"' not in attachment('x"\r\ny.txt')["Content-Disposition"].split('filename="')[1][:-1]
 
 
 @pytest.mark.parametrize("data,kind", [

@@ -97,60 +97,6 @@ describe("scopes", () => {
   });
 });
 
-describe("Api.statementCsv", () => {
-  function recordFetch(status = 200, body = "date,description\r\n") {
-    const calls: { url: string; init: RequestInit }[] = [];
-    const fake = async (url: string, init: RequestInit = {}) => {
-      calls.push({ url, init });
-      return new Response(body, { status, headers: { "content-type": status === 200 ? "text/csv; charset=utf-8" : "application/json" } });
-    };
-    return { calls, fake };
-  }
-
-  it("asks the gateway for the job's result as CSV, with the key", async () => {
-    const { calls, fake } = recordFetch();
-    const prev = globalThis.fetch;
-    globalThis.fetch = fake as typeof fetch;
-    try {
-      const blob = await new Api("k-123").statementCsv("abc", "/api/v1/statements", new FormData());
-      expect(await blob.text()).toBe("date,description\r\n");
-      expect(calls[0].url).toBe("/api/v1/jobs/abc/result?format=csv");
-      expect((calls[0].init.headers as Record<string, string>).Authorization).toBe("Bearer k-123");
-    } finally {
-      globalThis.fetch = prev;
-    }
-  });
-
-  it("without a job, sends the same upload with format=csv", async () => {
-    const { calls, fake } = recordFetch();
-    const prev = globalThis.fetch;
-    globalThis.fetch = fake as typeof fetch;
-    try {
-      const form = new FormData();
-      form.append("file", new Blob(["%PDF-1.4"]), "s.pdf");
-      form.append("date_order", "YMD");
-      form.append("format", "json");
-      await new Api("k").statementCsv(null, "/api/v1/statements", form);
-      const sent = calls[0].init.body as FormData;
-      expect([calls[0].url, calls[0].init.method]).toEqual(["/api/v1/statements", "POST"]);
-      expect([sent.getAll("format"), sent.get("date_order")]).toEqual([["csv"], "YMD"]);
-    } finally {
-      globalThis.fetch = prev;
-    }
-  });
-
-  it("turns a gateway error into an ApiError", async () => {
-    const { fake } = recordFetch(409, '{"error": {"code": "job_not_finished", "message": "job is running"}}');
-    const prev = globalThis.fetch;
-    globalThis.fetch = fake as typeof fetch;
-    try {
-      await expect(new Api("k").statementCsv("abc", "/x", new FormData())).rejects.toMatchObject({ status: 409, code: "job_not_finished" });
-    } finally {
-      globalThis.fetch = prev;
-    }
-  });
-});
-
 describe("Api.statementPage", () => {
   it("asks the gateway for the job's page image with the key, and keeps its errors", async () => {
     const calls: { url: string; init: RequestInit }[] = [];

@@ -10,6 +10,7 @@ from .auth import Principal, require_scope
 from .errors import ApiError
 from .jobs import JobManager, job_out
 from .operations import Operation, Transcription
+from .downloads import export_headers
 from .render import render
 from .routetable import Route
 from .runner import OperationRunner
@@ -49,4 +50,5 @@ async def dispatch(runner: OperationRunner, jobs: JobManager, principal: Princip
         return JSONResponse({"job": job_out(job)}, status_code=202,
                             headers={"Location": f"/api/v1/jobs/{job.id}", "Preference-Applied": "respond-async"})
     data = await file.read() if file is not None else None
-    return render(await runner.execute(op, data, rid))
+    output = await runner.execute(op, data, rid)
+    return render(output, export_headers(op, output.media_type, file.filename if file else None))

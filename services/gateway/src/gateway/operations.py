@@ -266,19 +266,26 @@ def _ts(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _cues(result: dict) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each segment with text; line breaks inside a cue become spaces (a
+    blank line would end the cue early in both formats), empty segments are no cue at all."""
+    cues = []
+    for seg in result.get("segments") or []:
+        text = " ".join(str(seg.get("text") or "").split())
+        if text:
+            cues.append((seg.get("start"), seg.get("end"), text))
+    return cues
+
+
 def to_srt(result: dict) -> str:
-    blocks = []
-    for i, seg in enumerate(result.get("segments") or [], 1):
-        blocks.append(f"{i}\n{_ts(seg.get('start'), ',')} --> {_ts(seg.get('end'), ',')}\n"
-                      f"{str(seg.get('text', '')).strip()}\n")
-    return "\n".join(blocks)
+    return "\n".join(f"{i}\n{_ts(start, ',')} --> {_ts(end, ',')}\n{text}\n"
+                     for i, (start, end, text) in enumerate(_cues(result), 1))
 
 
 def to_vtt(result: dict) -> str:
-    blocks = ["WEBVTT\n"]
-    for seg in result.get("segments") or []:
-        blocks.append(f"{_ts(seg.get('start'), '.')} --> {_ts(seg.get('end'), '.')}\n"
-                      f"{str(seg.get('text', '')).strip()}\n")
+    # "-->" may not appear in a WebVTT cue's text
+    blocks = ["WEBVTT\n"] + [f"{_ts(start, '.')} --> {_ts(end, '.')}\n{text.replace('-->', '->')}\n"
+                              for start, end, text in _cues(result)]
     return "\n".join(blocks)
 
 

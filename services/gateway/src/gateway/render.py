@@ -16,8 +16,8 @@ class Output:
     media_type: str = "application/json"
 
 
-def render(output: Output) -> Response:
+def render(output: Output, headers: dict[str, str] | None = None) -> Response:
     """The response for an operation's output: text as it is, JSON serialised with orjson."""
     if isinstance(output.content, str):
-        return Response(output.content, media_type=output.media_type)
-    return Response(orjson.dumps(output.content), media_type="application/json")
+        return Response(output.content, media_type=output.media_type, headers=headers)
+    return Response(orjson.dumps(output.content), media_type="application/json", headers=headers)

@@ -1,7 +1,18 @@
 // The gateway's public API, seen from the browser (same origin: /api is proxied).
 import { ApiError, errorFromBody, errorFromResponse } from "./errors";
 import { SseParser } from "./sse";
+import { dispositionFilename, type SavedFile } from "./download";
 import type { Health, Job, JobEvent, Me, ServiceRoute } from "./types";
+
+/** Where an operation's result can be had again in another format: its finished job, or
+ * (without one) the operation's path and the form that was sent. */
+export interface ExportSource {
+  jobId: string | null;
+  path?: string;
+  form?: FormData | null;
+  /** the form field that names the format: `format` (statements), `response_format` (transcriptions) */
+  formatField?: "format" | "response_format";
+}
 
 export class Api {
   constructor(private key: string, private base = "") {}
@@ -57,24 +68,37 @@ export class Api {
     return this.json(`/api/v1/jobs/${encodeURIComponent(id)}`);
   }
 
-  /** A file the gateway renders (e.g. a job's result as CSV), with this key; errors as ApiError. */
-  async download(path: string, init: RequestInit = {}): Promise<Blob> {
+  /** A file the gateway sends (an export, a page image) with this key, and the name it gives it
+   * (`Content-Disposition`); errors as ApiError. */
+  async file(path: string, init: RequestInit = {}): Promise<SavedFile> {
     const res = await fetch(this.base + path, {
       ...init,
       headers: { ...this.headers({ Accept: "*/*" }), ...((init.headers as Record<string, string>) ?? {}) },
     });
     if (!res.ok) throw await errorFromResponse(res);
-    return await res.blob();
+    return { blob: await res.blob(), filename: dispositionFilename(res.headers.get("content-disposition")) };
   }
 
-  /** A statement's transactions as the gateway's CSV: the finished job's result rendered as CSV
-   * (no second extraction), or the same upload again with `format=csv` when there was no job. */
-  statementCsv(jobId: string | null, path: string, form: FormData): Promise<Blob> {
-    if (jobId) return this.download(`/api/v1/jobs/${encodeURIComponent(jobId)}/result?format=csv`);
+  async download(path: string, init: RequestInit = {}): Promise<Blob> {
+    return (await this.file(path, init)).blob;
+  }
+
+  /**
+   * An operation's result in another format, rendered by the gateway (it has the only CSV,
+   * SRT, VTT and text writers): the finished job's result in that format (no second model
+   * run), or, when there was no job (a streamed transcription), the same upload sent again
+   * with the format.
+   */
+  exportResult(source: ExportSource, format: string): Promise<SavedFile> {
+    if (source.jobId)
+      return this.file(`/api/v1/jobs/${encodeURIComponent(source.jobId)}/result?format=${encodeURIComponent(format)}`);
+    if (!source.path || !source.form)
+      return Promise.reject(new ApiError(0, "no_result_source", "This result can no longer be downloaded; run it again."));
+    const field = source.formatField ?? "format";
     const again = new FormData();
-    for (const [k, v] of form.entries()) if (k !== "format") again.append(k, v);
-    again.append("format", "csv");
-    return this.download(path, { method: "POST", body: again });
+    for (const [k, v] of source.form.entries()) if (k !== field && k !== "stream") again.append(k, v);
+    again.append(field, format);
+    return this.file(source.path, { method: "POST", body: again });
   }
 
   /** A page of a finished statement job as a PNG, drawn by the gateway (cached there, this key's jobs only). */

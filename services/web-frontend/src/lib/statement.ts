@@ -1,5 +1,5 @@
 // Logic behind the bank statement page: sorting, filtering, monthly flows, the
-// running-balance series, the reconciliation verdict. (The CSV export is the gateway's: `Api.statementCsv`.)
+// running-balance series, the reconciliation verdict. (Exports, CSV included, are the gateway's: lib/exports.ts.)
 import { centsToDecimal, formatMoney, formatPercent, parseCents } from "./format";
 import type { CheckState, StatementProblem, StatementResult, Transaction } from "./types";
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 from kit.logging import request_id_var
 
 from ..deps import AppSettings, Auth, Jobs, Pages
+from ..downloads import export_headers
 from ..errors import ApiError
 from ..eventstream import MEDIA_TYPE, EventStream, event
 from ..jobs import TERMINAL, event_out, job_out
 from ..operations import load_operation, reformat
-from ..render import render
+from ..render import Output, render
 from ..schemas import JobDetail, JobList, error_responses
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -50,12 +50,12 @@ async def get_job_result(
         raise ApiError(409, f"job failed: {job.error_message}", code=job.error_code or "job_failed")
     if job.state != "succeeded":
         raise ApiError(409, f"job is {job.state}; no result yet", code="job_not_finished")
-    output = reformat(load_operation(job.request), job.result, format) if format else None
-    if output is not None:
-        return render(output)
-    if isinstance(job.result, str):
-        return Response(job.result, media_type=job.result_media_type or "text/plain; charset=utf-8")
-    return Response(orjson.dumps(job.result), media_type="application/json")
+    op = load_operation(job.request)
+    output = reformat(op, job.result, format) if format else None
+    if output is None:
+        text = isinstance(job.result, str)
+        output = Output(job.result, job.result_media_type or ("text/plain; charset=utf-8" if text else "application/json"))
+    return render(output, export_headers(op, output.media_type, job.filename))
 
 
 @router.get("/{job_id}/pages/{page}", response_class=Response,

@@ -18,6 +18,7 @@ from .. import translations
 from ..auth import require_scope
 from ..deps import Auth, Jobs, Runner, principal_of
 from ..dispatch import dispatch, wants_async
+from ..downloads import attachment
 from ..errors import ApiError
 from ..jobs import JobManager
 from ..operations import Translation, TranslationDocument, TranslationDocumentOptions, load_operation
@@ -133,7 +134,7 @@ async def _document(request: Request, runner: OperationRunner, jobs: JobManager,
         return JSONResponse(output.content)
     content, media_type, filename = translations.document_bytes(output.content)
     return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f"attachment; filename=\"{filename}\"",
+                    headers={**attachment(filename),
                              "X-Translation-Source": str(output.content.get("source", "")),
                              "X-Translation-Target": str(output.content.get("target", ""))})
 
@@ -166,4 +167,4 @@ async def get_job_file(runner: Runner, jobs: Jobs, principal: Auth, resource: Re
         raise ApiError(409, f"job is {job.state}; no file yet", code="job_not_finished")
     content, media_type, filename = translations.document_bytes(job.result)
     return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f"attachment; filename=\"{filename}\""})
+                    headers=attachment(filename))
