@@ -12,10 +12,10 @@ from kit.logging import request_id_var
 
 from .auth import Principal
 from .errors import ApiError
-from .jobs import job_out
 from .middleware import PRINCIPAL_KEY
 from .operations import Output, execute
 from .routetable import Route
+from .schemas import JobAccepted, JobOut
 from .state import Gateway
 from .uploads import check_type
 
@@ -110,7 +110,7 @@ async def dispatch(request: Request, gw, principal: Principal, route: Route, spe
     if run_async:
         job = await gw.jobs.submit(principal, route, spec, file.file if file else None,
                                    file.filename if file else None, rid)
-        return JSONResponse({"job": job_out(job)}, status_code=202,
+        return JSONResponse(JobAccepted(job=JobOut.of(job)).model_dump(), status_code=202,
                             headers={"Location": f"/api/v1/jobs/{job.id}", "Preference-Applied": "respond-async"})
     data = await file.read() if file is not None else None
     return render(await execute(gw, spec, data, rid))

@@ -12,9 +12,11 @@ from kit.logging import request_id_var
 
 from ..deps import GW, Auth, render
 from ..errors import ApiError
-from ..jobs import TERMINAL, event_out, job_out
+from ..jobs import TERMINAL
+from ..openapi import event_stream, text_content
 from ..operations import reformat
-from ..schemas import JobDetail, JobList, error_responses
+from ..result_schemas import JobResult
+from ..schemas import JobDetail, JobEventOut, JobList, JobOut, error_responses
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -22,20 +24,23 @@ JobId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("", response_model=JobList, responses=error_responses(401, 422, 429))
-async def list_jobs(gw: GW, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+async def list_jobs(gw: GW, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> JobList:
     """This key's jobs, newest first."""
     jobs = await gw.jobs.list(principal.key_id, limit)
-    return {"jobs": [job_out(j) for j in jobs]}
+    return JobList(jobs=[JobOut.of(j) for j in jobs])
 
 
 @router.get("/{job_id}", response_model=JobDetail, response_model_exclude_none=True,
-            responses=error_responses(401, 404, 429))
-async def get_job(gw: GW, principal: Auth, job_id: JobId) -> dict:
+            responses=error_responses(401, 404, 422, 429))
+async def get_job(gw: GW, principal: Auth, job_id: JobId) -> JobDetail:
     """State, progress, and the result (succeeded) or error (failed)."""
-    return job_out(await gw.jobs.get(job_id, principal.key_id), full=True)
+    return JobDetail.of(await gw.jobs.get(job_id, principal.key_id))
 
 
-@router.get("/{job_id}/result", responses=error_responses(401, 404, 409, 422, 429))
+@router.get("/{job_id}/result", response_model=JobResult, responses={
+    200: {"description": "the result by the job's kind (a custom route's: its prediction), or text by `format`",
+          "content": text_content("text/csv", "text/plain", "application/x-subrip", "text/vtt")},
+    **error_responses(401, 404, 409, 422, 429)})
 async def get_job_result(
     gw: GW,
     principal: Auth,
@@ -81,7 +86,8 @@ async def get_job_page(
 
 
 @router.get("/{job_id}/events", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}}, **error_responses(401, 404, 429)})
+            responses={200: {"description": "each event's `data:` is a JobEventOut",
+                             "content": event_stream(JobEventOut)}, **error_responses(400, 401, 404, 422, 429)})
 async def job_events(
     request: Request,
     gw: GW,
@@ -102,8 +108,8 @@ async def job_events(
         quiet_since = time.monotonic()
         while True:
             for ev in await gw.jobs.events_after(job_id, last):
-                doc = event_out(ev)
-                yield f"event: {ev.type}\nid: {ev.seq}\ndata: {orjson.dumps(doc).decode()}\n\n"
+                doc = JobEventOut.of(ev).model_dump_json()
+                yield f"event: {ev.type}\nid: {ev.seq}\ndata: {doc}\n\n"
                 last = ev.seq
                 quiet_since = time.monotonic()
                 if ev.type in TERMINAL:

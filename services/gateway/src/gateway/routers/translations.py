@@ -136,7 +136,7 @@ Resource = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
 @router.get("/api/v1/{resource}/languages", response_model=TranslationLanguages,
-            responses=error_responses(401, 403, 404, 429, 502, 503, 504))
+            responses=error_responses(401, 403, 404, 422, 429, 502, 503, 504))
 async def get_languages(request: Request, gw: GW, principal: Auth, resource: Resource) -> dict:
     """The languages and pairs a translation route's service serves, and whether it is ready
     (`ready: false` with `message` saying how to configure a model)."""
@@ -145,8 +145,8 @@ async def get_languages(request: Request, gw: GW, principal: Auth, resource: Res
     return await translations.languages(gw, route, request_id_var.get())
 
 
-@router.get("/api/v1/{resource}/jobs/{job_id}/file",
-            responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 429, 502)})
+@router.get("/api/v1/{resource}/jobs/{job_id}/file", response_class=Response,
+            responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 422, 429, 502)})
 async def get_job_file(gw: GW, principal: Auth, resource: Resource,
                        job_id: Annotated[str, Path(min_length=1, max_length=64)]):
     """The translated file of a finished document translation job of this route."""
