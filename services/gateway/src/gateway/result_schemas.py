@@ -19,15 +19,16 @@ from .translation_schemas import TranslationResult
 
 
 class StatementSummary(BaseModel):
-    """The statement's header; money as decimal strings, dates ISO 8601."""
+    """The statement's header (every key present, null when not found); money as decimal
+    strings, dates ISO 8601."""
 
-    bank_name: str | None = None
-    account_number: str | None = Field(None, description="masked: only the last digits are shown")
-    currency: str | None = None
-    period_start: str | None = None
-    period_end: str | None = None
-    opening_balance: str | None = None
-    closing_balance: str | None = None
+    bank_name: str | None
+    account_number: str | None = Field(description="masked: only the last digits are shown")
+    currency: str | None
+    period_start: str | None
+    period_end: str | None
+    opening_balance: str | None
+    closing_balance: str | None
     kind: str | None = Field(None, description="`bank`, or `card`: balances are what is owed, negative")
 
 
@@ -35,23 +36,24 @@ class Transaction(BaseModel):
     date: str | None = Field(description="ISO date; null when the row has no readable date")
     description: str
     amount: str = Field(description="decimal string, negative for money out", examples=["-12.50"])
-    balance: str | None = Field(None, description="the printed running balance, when the row has one")
+    balance: str | None = Field(description="the printed running balance, when the row has one")
     type: Literal["debit", "credit"]
     page: int
     row: int
+    # bbox, source, confidence and check: absent from results stored by older versions (job results)
     bbox: list[float] | None = Field(None, description="[x0, top, x1, bottom] in the page's units, top-down")
-    source: str = Field(description="text, ocr or vlm: where the row was read from")
-    confidence: float
+    source: str | None = Field(None, description="text, ocr or vlm: where the row was read from")
+    confidence: float | None = None
     balance_ok: bool
-    check: Literal["verified", "not_checkable", "failed"] = Field(
-        description="verified: its printed balance follows from the one before; not_checkable: nothing to "
-                    "check it against; failed: it does not follow")
-    problem: str | None = None
+    check: Literal["verified", "not_checkable", "failed"] | None = Field(
+        None, description="verified: its printed balance follows from the one before; not_checkable: nothing to "
+                          "check it against; failed: it does not follow")
+    problem: str | None
 
 
 class StatementProblem(BaseModel):
-    page: int | None = None
-    row: int | None = None
+    page: int | None
+    row: int | None
     code: str = Field(examples=["balance_mismatch", "totals_mismatch", "date_missing", "opening_inferred"])
     message: str
 

@@ -1144,9 +1144,9 @@ export interface components {
         /** StatementProblem */
         StatementProblem: {
             /** Page */
-            page?: number | null;
+            page: number | null;
             /** Row */
-            row?: number | null;
+            row: number | null;
             /**
              * Code
              * @example balance_mismatch
@@ -1175,26 +1175,27 @@ export interface components {
         };
         /**
          * StatementSummary
-         * @description The statement's header; money as decimal strings, dates ISO 8601.
+         * @description The statement's header (every key present, null when not found); money as decimal
+         *     strings, dates ISO 8601.
          */
         StatementSummary: {
             /** Bank Name */
-            bank_name?: string | null;
+            bank_name: string | null;
             /**
              * Account Number
              * @description masked: only the last digits are shown
              */
-            account_number?: string | null;
+            account_number: string | null;
             /** Currency */
-            currency?: string | null;
+            currency: string | null;
             /** Period Start */
-            period_start?: string | null;
+            period_start: string | null;
             /** Period End */
-            period_end?: string | null;
+            period_end: string | null;
             /** Opening Balance */
-            opening_balance?: string | null;
+            opening_balance: string | null;
             /** Closing Balance */
-            closing_balance?: string | null;
+            closing_balance: string | null;
             /**
              * Kind
              * @description `bank`, or `card`: balances are what is owed, negative
@@ -1225,7 +1226,7 @@ export interface components {
              * Balance
              * @description the printed running balance, when the row has one
              */
-            balance?: string | null;
+            balance: string | null;
             /**
              * Type
              * @enum {string}
@@ -1244,19 +1245,18 @@ export interface components {
              * Source
              * @description text, ocr or vlm: where the row was read from
              */
-            source: string;
+            source?: string | null;
             /** Confidence */
-            confidence: number;
+            confidence?: number | null;
             /** Balance Ok */
             balance_ok: boolean;
             /**
              * Check
              * @description verified: its printed balance follows from the one before; not_checkable: nothing to check it against; failed: it does not follow
-             * @enum {string}
              */
-            check: "verified" | "not_checkable" | "failed";
+            check?: ("verified" | "not_checkable" | "failed") | null;
             /** Problem */
-            problem?: string | null;
+            problem: string | null;
         };
         /**
          * TranscriptionResult
