@@ -1,5 +1,6 @@
 """Response schemas of the results the model services produce and the gateway passes on:
-statements (vlm-service), transcriptions (audio-service) and their OpenAI-compatible forms.
+statements (vlm-service), transcriptions (audio-service) and their OpenAI-compatible forms, and
+the messages of a live transcription.
 
 They describe the services' real output (the platform's end-to-end tests validate real answers
 against them), no stricter: fields a service leaves out in some paths are optional, and the
@@ -8,12 +9,12 @@ statement's `reading` (how the layout was read) stays an open object.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from .docqa_schemas import DocumentOut
-from .translation_schemas import TranslationResult
+from .translation_schemas import DocumentTranslationResult, TranslationResult
 
 # ---------------------------------------------------------------- statements
 
@@ -178,5 +179,54 @@ class VerboseTranscription(BaseModel):
 # ---------------------------------------------------------------- a job's result
 
 JobResult = (StatementResult | TranscriptionResult | VerboseTranscription | OpenAITranscription
-             | TranslationResult | DocumentOut | dict[str, Any] | list[Any])
+             | TranslationResult | DocumentTranslationResult | DocumentOut | dict[str, Any] | list[Any])
 """`GET /api/v1/jobs/{id}/result` as JSON: the synchronous call's answer for the job's kind."""
+
+
+# ---------------------------------------------------------------- live transcription (WebSocket)
+
+
+class LiveSegment(BaseModel):
+    id: int
+    start: float
+    end: float
+    text: str
+    words: list[Word] = Field(default_factory=list)
+
+
+class LivePartial(BaseModel):
+    """The words not yet agreed on (replaced by the next partial; never part of the transcript)."""
+
+    type: Literal["partial"]
+    text: str
+    start: float
+    end: float
+
+
+class LiveFinal(BaseModel):
+    """A segment agreed on: final, never revised."""
+
+    type: Literal["final"]
+    segment: LiveSegment
+
+
+class LiveErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class LiveError(BaseModel):
+    type: Literal["error"]
+    error: LiveErrorBody
+
+
+class LiveDone(BaseModel):
+    """After `stop`: the whole text; the socket then closes with 1000."""
+
+    type: Literal["done"]
+    text: str
+    duration: float = Field(description="seconds of audio received")
+
+
+class LiveMessage(RootModel[Annotated[LivePartial | LiveFinal | LiveError | LiveDone, Field(discriminator="type")]]):
+    """A server message of `WS /api/v1/<resource>/live` (JSON text)."""

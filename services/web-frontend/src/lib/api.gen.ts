@@ -719,6 +719,35 @@ export interface components {
              */
             ocr?: number;
         };
+        /**
+         * DocumentTranslationResult
+         * @description A translated document (multipart upload with `format=json`, and a document job's result).
+         */
+        DocumentTranslationResult: {
+            document: components["schemas"]["TranslatedFile"];
+            /**
+             * Filename
+             * @example report.de.docx
+             */
+            filename: string;
+            /** Media Type */
+            media_type: string;
+            /**
+             * Kind
+             * @description txt, md, docx or html
+             */
+            kind: string;
+            /**
+             * Segments
+             * @description text segments translated
+             */
+            segments: number;
+            /** Source */
+            source: string;
+            /** Target */
+            target: string;
+            detected?: components["schemas"]["DetectedLanguage"] | null;
+        };
         /** EmbeddingItem */
         EmbeddingItem: {
             /**
@@ -920,6 +949,87 @@ export interface components {
              * @default 0
              */
             attempts?: number;
+        };
+        /**
+         * LiveDone
+         * @description After `stop`: the whole text; the socket then closes with 1000.
+         */
+        LiveDone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "done";
+            /** Text */
+            text: string;
+            /**
+             * Duration
+             * @description seconds of audio received
+             */
+            duration: number;
+        };
+        /** LiveError */
+        LiveError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+            error: components["schemas"]["LiveErrorBody"];
+        };
+        /** LiveErrorBody */
+        LiveErrorBody: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * LiveFinal
+         * @description A segment agreed on: final, never revised.
+         */
+        LiveFinal: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "final";
+            segment: components["schemas"]["LiveSegment"];
+        };
+        /**
+         * LiveMessage
+         * @description A server message of `WS /api/v1/<resource>/live` (JSON text).
+         */
+        LiveMessage: components["schemas"]["LivePartial"] | components["schemas"]["LiveFinal"] | components["schemas"]["LiveError"] | components["schemas"]["LiveDone"];
+        /**
+         * LivePartial
+         * @description The words not yet agreed on (replaced by the next partial; never part of the transcript).
+         */
+        LivePartial: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "partial";
+            /** Text */
+            text: string;
+            /** Start */
+            start: number;
+            /** End */
+            end: number;
+        };
+        /** LiveSegment */
+        LiveSegment: {
+            /** Id */
+            id: number;
+            /** Start */
+            start: number;
+            /** End */
+            end: number;
+            /** Text */
+            text: string;
+            /** Words */
+            words?: components["schemas"]["Word"][];
         };
         /** LiveTokenIn */
         LiveTokenIn: {
@@ -1277,6 +1387,14 @@ export interface components {
             /** Segments */
             segments: components["schemas"]["Segment"][];
         };
+        /** TranslatedFile */
+        TranslatedFile: {
+            /**
+             * B64
+             * @description the translated file, base64
+             */
+            b64: string;
+        };
         /** TranslationLanguage */
         TranslationLanguage: {
             /** Code */
@@ -1333,15 +1451,16 @@ export interface components {
         };
         /**
          * TranslationResult
-         * @description A translated text (or, with `format=json`, a document's result with the file as base64).
+         * @description A translated text.
          */
         TranslationResult: {
             /** Text */
-            text?: string | null;
+            text: string;
             /** Source */
             source: string;
             /** Target */
             target: string;
+            /** @description with source `auto`: the language found */
             detected?: components["schemas"]["DetectedLanguage"] | null;
         };
         /**
@@ -1858,7 +1977,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TranslationResult"];
+                    "application/json": components["schemas"]["TranslationResult"] | components["schemas"]["DocumentTranslationResult"];
                     "application/octet-stream": string;
                 };
             };
@@ -3341,7 +3460,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StatementResult"] | components["schemas"]["TranscriptionResult"] | components["schemas"]["VerboseTranscription"] | components["schemas"]["OpenAITranscription"] | components["schemas"]["TranslationResult"] | components["schemas"]["DocumentOut"] | {
+                    "application/json": components["schemas"]["StatementResult"] | components["schemas"]["TranscriptionResult"] | components["schemas"]["VerboseTranscription"] | components["schemas"]["OpenAITranscription"] | components["schemas"]["TranslationResult"] | components["schemas"]["DocumentTranslationResult"] | components["schemas"]["DocumentOut"] | {
                         [key: string]: unknown;
                     } | unknown[];
                     "text/csv": string;

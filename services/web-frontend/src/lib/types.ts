@@ -27,5 +27,18 @@ export type StatementResult = Schemas["StatementResult"];
 /** How a row's printed balance was checked (vlm-service `check`). */
 export type CheckState = NonNullable<Transaction["check"]>;
 
+export type DocumentInfo = Schemas["Document"];
+export type Citation = Schemas["Citation"];
+export type Answer = Schemas["AnswerOut"];
+
+export type TranslationLanguage = Schemas["TranslationLanguage"];
+export type TranslationLanguages = Schemas["TranslationLanguages"];
+export type TextTranslation = Schemas["TranslationResult"];
+export type DocumentTranslation = Schemas["DocumentTranslationResult"];
+
+export type LiveSegment = Schemas["LiveSegment"];
+/** A server message of the live transcription WebSocket. */
+export type LiveMessage = Schemas["LiveMessage"];
+
 /** Route kinds the UI has pages for; a route's `kind` may be any other string (custom services). */
 export type ServiceKind = "transcription" | "statement-extraction" | "document-qa" | "translation" | "custom";

@@ -18,8 +18,8 @@ from .. import translations
 from ..deps import GW, Auth, dispatch, principal_of, require_scope, route_for, wants_async
 from ..errors import ApiError
 from ..schemas import JobAccepted, error_responses
-from ..translation_schemas import (TranslationDocumentForm, TranslationLanguages, TranslationRequest,
-                                   TranslationResult)
+from ..translation_schemas import (DocumentTranslationResult, TranslationDocumentForm, TranslationLanguages,
+                                   TranslationRequest, TranslationResult)
 
 router = APIRouter(tags=["translations"])
 
@@ -67,7 +67,8 @@ def _async_flag(request: Request) -> bool:
 
 
 @router.post("/api/v1/translations", openapi_extra=_OPENAPI,
-             responses={200: {"model": TranslationResult, "content": {
+             response_model=TranslationResult | DocumentTranslationResult,
+             responses={200: {"content": {
                  "application/octet-stream": _DOC_RESPONSE["content"]["application/octet-stream"]}},
                         202: {"model": JobAccepted},
                         **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
