@@ -16,7 +16,6 @@ from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .middleware import AuthMiddleware, RequestIdGuard
 from .result_schemas import LiveMessage
-from .schemas import JobEventOut
 from .translation_schemas import TranslationRequest
 from .settings import Settings, get_settings
 from .state import Gateway
@@ -63,9 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(meta.router)
     _mount_docs(app)
-    # the SSE `data:` of job events, the live WebSocket's messages, the JSON body translations read
-    # themselves (routers/translations.py)
-    openapi.install(app, extra_models=(JobEventOut, LiveMessage, TranslationRequest))
+    # the live WebSocket's messages and the JSON body translations read themselves (routers/translations.py)
+    openapi.install(app, extra_models=(LiveMessage, TranslationRequest))
 
     # innermost first: upload limits, auth (before any body is read), metrics, request id
     app.add_middleware(UploadLimitMiddleware, limit_for_path=gw.upload_limit)

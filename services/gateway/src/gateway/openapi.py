@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 REF = "#/components/schemas/{model}"
+_STREAMED: dict[str, type[BaseModel]] = {}  # the models event_stream documented, for install
 
 
 def text_content(*media_types: str, description: str | None = None) -> dict[str, Any]:
@@ -30,6 +31,7 @@ def event_stream(model: type[BaseModel] | None = None, example: str | None = Non
     """A `text/event-stream` content entry; `model` is the schema of each event's `data:`."""
     schema: dict[str, Any] = {"type": "string"}
     if model is not None:
+        _STREAMED[model.__name__] = model
         schema["contentMediaType"] = "text/event-stream"
         schema["contentSchema"] = {"$ref": REF.format(model=model.__name__)}
     entry: dict[str, Any] = {"schema": schema}
@@ -39,13 +41,15 @@ def event_stream(model: type[BaseModel] | None = None, example: str | None = Non
 
 
 def install(app: FastAPI, extra_models: tuple[type[BaseModel], ...]) -> None:
-    """Make `app.openapi()` also carry `extra_models` (models no JSON body references)."""
+    """Make `app.openapi()` also carry `extra_models` (models no JSON body references) and the
+    models of the event streams routes declared with `event_stream`."""
     base = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = base()
-            _, defs = models_json_schema([(m, "serialization") for m in extra_models], ref_template=REF)
+            models = [*extra_models, *(m for _, m in sorted(_STREAMED.items()))]
+            _, defs = models_json_schema([(m, "serialization") for m in models], ref_template=REF)
             schemas = doc.setdefault("components", {}).setdefault("schemas", {})
             for name, schema in sorted(defs.get("$defs", {}).items()):
                 schemas.setdefault(name, schema)

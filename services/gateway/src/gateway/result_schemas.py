@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from .docqa_schemas import DocumentOut
+from .schemas import ErrorOut
 from .translation_schemas import DocumentTranslationResult, TranslationResult
 
 # ---------------------------------------------------------------- statements
@@ -138,6 +139,30 @@ class TranscriptionResult(BaseModel):
     language_probability: float | None = None
     duration: float | None = Field(None, description="seconds of audio")
     segments: list[Segment]
+
+
+class TranscriptionStreamInfo(BaseModel):
+    """`event: info`, first: what the service found out before decoding."""
+
+    language: str | None = None
+    language_probability: float | None = None
+    duration: float | None = None
+    batched: bool | None = None
+
+
+class TranscriptionStreamSegment(BaseModel):
+    """`event: segment`, one per decoded segment."""
+
+    segment: Segment
+    decoded_s: float = Field(description="seconds of the recording decoded so far")
+    duration: float | None = None
+    progress: float | None = Field(None, description="decoded_s / duration, 0..1")
+
+
+class TranscriptionStreamEvent(RootModel[TranscriptionStreamInfo | TranscriptionStreamSegment | TranscriptionResult
+                                         | ErrorOut]):
+    """The `data:` of `POST /api/v1/transcriptions` with stream=true: `info`, `segment`..., then
+    `done` (a TranscriptionResult) or `error` (an ErrorOut), by the event's name."""
 
 
 class OpenAITranscription(BaseModel):

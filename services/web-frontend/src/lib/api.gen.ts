@@ -1387,6 +1387,61 @@ export interface components {
             /** Segments */
             segments: components["schemas"]["Segment"][];
         };
+        /**
+         * TranscriptionStreamEvent
+         * @description The `data:` of `POST /api/v1/transcriptions` with stream=true: `info`, `segment`..., then
+         *     `done` (a TranscriptionResult) or `error` (an ErrorOut), by the event's name.
+         */
+        TranscriptionStreamEvent: components["schemas"]["TranscriptionStreamInfo"] | components["schemas"]["TranscriptionStreamSegment"] | components["schemas"]["TranscriptionResult"] | components["schemas"]["ErrorOut"];
+        /**
+         * TranscriptionStreamInfo
+         * @description `event: info`, first: what the service found out before decoding.
+         */
+        TranscriptionStreamInfo: {
+            /**
+             * Language
+             * @default null
+             */
+            language?: string | null;
+            /**
+             * Language Probability
+             * @default null
+             */
+            language_probability?: number | null;
+            /**
+             * Duration
+             * @default null
+             */
+            duration?: number | null;
+            /**
+             * Batched
+             * @default null
+             */
+            batched?: boolean | null;
+        };
+        /**
+         * TranscriptionStreamSegment
+         * @description `event: segment`, one per decoded segment.
+         */
+        TranscriptionStreamSegment: {
+            segment: components["schemas"]["Segment"];
+            /**
+             * Decoded S
+             * @description seconds of the recording decoded so far
+             */
+            decoded_s: number;
+            /**
+             * Duration
+             * @default null
+             */
+            duration?: number | null;
+            /**
+             * Progress
+             * @description decoded_s / duration, 0..1
+             * @default null
+             */
+            progress?: number | null;
+        };
         /** TranslatedFile */
         TranslatedFile: {
             /**

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
 from ..deps import GW, Auth, dispatch, route_for, sniff_upload, wants_async, wants_events
 from ..openapi import event_stream, text_content
-from ..result_schemas import TranscriptionResult, VerboseTranscription
+from ..result_schemas import TranscriptionResult, TranscriptionStreamEvent, VerboseTranscription
 from ..schemas import JobAccepted, error_responses
 from ..uploads import AUDIO_TYPES
 
@@ -21,7 +21,8 @@ TRANSCRIPTION_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422, 429, 5
     200: {"description": "the transcription by `response_format` (json, verbose_json, text, srt, vtt); with "
                          "stream=true server-sent events: info, segment..., done (or error)",
           "content": {**text_content("text/plain", "application/x-subrip", "text/vtt"),
-                      **event_stream(example='event: segment\ndata: {"segment": {...}, "progress": 0.4}\n\n')}},
+                      **event_stream(TranscriptionStreamEvent,
+                                     example='event: segment\ndata: {"segment": {...}, "progress": 0.4}\n\n')}},
     202: {"model": JobAccepted}, **TRANSCRIPTION_ERRORS})
 async def create_transcription(
     request: Request,
