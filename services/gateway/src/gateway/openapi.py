@@ -20,11 +20,9 @@ REF = "#/components/schemas/{model}"
 _STREAMED: dict[str, type[BaseModel]] = {}  # the models event_stream documented, for install
 
 
-def text_content(*media_types: str, description: str | None = None) -> dict[str, Any]:
+def text_content(*media_types: str) -> dict[str, Any]:
     """`content` entries for text answers (CSV, SRT, VTT, plain text)."""
-    entry: dict[str, Any] = {"schema": {"type": "string"}}
-    return {m: dict(entry) for m in media_types} if description is None else \
-        {m: {**entry, "example": description} for m in media_types}
+    return {m: {"schema": {"type": "string"}} for m in media_types}
 
 
 def event_stream(model: type[BaseModel] | None = None, example: str | None = None) -> dict[str, Any]:

@@ -75,7 +75,8 @@ class JobEventOut(BaseModel):
 
     @classmethod
     def of(cls, ev: JobEvent) -> JobEventOut:
-        return cls(seq=ev.seq, type=ev.type, at=iso(ev.at), data=ev.data or {})
+        # not validated: a stream must not break on a stored event (the contract tests check the types)
+        return cls.model_construct(seq=ev.seq, type=ev.type, at=iso(ev.at), data=ev.data or {})
 
 
 class JobAccepted(BaseModel):
