@@ -1,10 +1,11 @@
 # ai-platform: `make run` starts everything locally, `make test` runs every test suite.
-.PHONY: run test bootstrap venvs crds help cluster-up deploy new-service doctor
+.PHONY: run test bootstrap venvs crds api-types help cluster-up deploy new-service doctor
 
 help:
 	@echo "make run    start every service locally (bootstraps what is missing); Ctrl-C stops all"
 	@echo "make test   run every suite in its own venv; ends with 'N passed, N failed'"
 	@echo "make new-service NAME=<name> PORT=<port> TASK=<kind>   a working service skeleton (scripts/new_service.py)"
+	@echo "make api-types  regenerate the gateway's OpenAPI document and the web UI's API types from it"
 	@echo "make doctor GPU readiness: per service, ready on GPU / will run on CPU / broken (why, fix)"
 	@echo "make cluster-up   kind cluster with ingress-nginx, cert-manager and KServe (needs docker, kind, kubectl, helm)"
 	@echo "make deploy       build every image and install charts/ai-platform with skaffold"
@@ -30,6 +31,12 @@ venvs:
 new-service:
 	@python3 scripts/new_service.py --name "$(NAME)" --port "$(PORT)" --task "$(or $(TASK),custom)" \
 	  $(if $(RESOURCE),--resource "$(RESOURCE)") $(if $(PREFIX),--env-prefix "$(PREFIX)") $(if $(TITLE),--title "$(TITLE)")
+
+# The gateway's OpenAPI document (tests/contracts/gateway-openapi.json) and the web UI's types
+# generated from it (services/web-frontend/src/lib/api.gen.ts); tests fail when either is stale.
+api-types:
+	@[ -d services/web-frontend/node_modules/openapi-typescript ] || (cd services/web-frontend && npm ci --no-audit --no-fund --loglevel=error)
+	@bash services/web-frontend/gen-api.sh
 
 crds:
 	@cd operators/platform-operator && $$(bash ../../scripts/venv.sh .)/bin/python -m platform_operator crds --out crds/

@@ -12,6 +12,7 @@ import time
 import httpx
 import jiwer
 import openai
+from contract import conforms
 
 
 def client(gateway, key: str) -> httpx.Client:
@@ -21,6 +22,7 @@ def client(gateway, key: str) -> httpx.Client:
 def test_health_lists_the_real_upstreams_ready(gateway, keys, audio_service, vlm_service, translation_service,
                                                docqa_service):
     health = httpx.get(f"{gateway.url}/api/v1/health", timeout=30).json()
+    conforms(health, "HealthOut")
     ups = {u["name"]: u for u in health["upstreams"]}
     assert all(ups[n]["ready"] for n in ("audio", "vlm", "translation", "document-qa")), health
     assert health["status"] == "ok"
@@ -38,6 +40,8 @@ def test_translation_through_the_gateway(gateway, keys, translation_service):
                                                   "target": "de"})
         langs = c.get("/api/v1/translations/languages")
     assert r.status_code == 200, r.text
+    conforms(r.json(), "TranslationResult")
+    conforms(langs.json(), "TranslationLanguages")
     assert r.json()["source"] == "en" and r.json()["text"].split("\n")[2].startswith("- ")
     assert langs.json()["pairs"] == [["en", "de"]]
 
@@ -46,9 +50,11 @@ def test_transcription_through_the_gateway(gateway, keys, audio_service, speech)
     wav, text = speech
     with client(gateway, keys["all"]) as c:
         r = c.post("/api/v1/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
-                   data={"language": "en"}, headers={"x-request-id": "e2e-transcription-1"})
+                   data={"language": "en", "word_timestamps": "true"}, headers={"x-request-id": "e2e-transcription-1"})
         assert r.status_code == 200, r.text
         body = r.json()
+        conforms(body, "TranscriptionResult")
+        assert body["segments"][0]["words"], body  # the Word schema is checked on real words
         assert r.headers["x-request-id"] == "e2e-transcription-1"
         srt = c.post("/api/v1/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
                      data={"language": "en", "response_format": "srt"})
@@ -62,8 +68,10 @@ def test_openai_client_against_gateway_and_audio_service(gateway, keys, audio_se
     oai = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=keys["all"], max_retries=0, timeout=300)
     result = oai.audio.transcriptions.create(model="whisper-1", file=("speech.wav", wav, "audio/wav"))
     assert jiwer.wer(text, result.text.lower().strip(" .")) < 0.5, result.text
-    verbose = oai.audio.transcriptions.create(model="whisper-1", file=("speech.wav", wav, "audio/wav"),
-                                              response_format="verbose_json", language="en")
+    raw = oai.audio.transcriptions.with_raw_response.create(model="whisper-1", file=("speech.wav", wav, "audio/wav"),
+                                                            response_format="verbose_json", language="en")
+    conforms(json.loads(raw.http_response.text), "VerboseTranscription")
+    verbose = raw.parse()
     assert verbose.duration > 1 and verbose.segments
 
 
@@ -73,6 +81,7 @@ def test_statement_json_and_csv(gateway, keys, vlm_service, statement_pdf):
         r = c.post("/api/v1/statements", files={"file": ("s.pdf", pdf, "application/pdf")})
         assert r.status_code == 200, r.text
         doc = r.json()
+        conforms(doc, "StatementResult")
         assert len(doc["transactions"]) == len(truth["transactions"])
         assert all(isinstance(t["amount"], str) for t in doc["transactions"])
         r = c.post("/api/v1/statements", files={"file": ("s.pdf", pdf, "application/pdf")}, data={"format": "csv"})
@@ -89,6 +98,7 @@ def test_async_job_with_events(gateway, keys, audio_service, speech):
         r = c.post("/api/v1/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
                    headers={"Prefer": "respond-async"})
         assert r.status_code == 202, r.text
+        conforms(r.json(), "JobAccepted")
         location = r.headers["location"]
         types = []
         with c.stream("GET", location + "/events") as s:
@@ -108,6 +118,8 @@ def test_async_job_with_events(gateway, keys, audio_service, speech):
     srt_blocks = exports["srt"].text.strip("\n").split("\n\n")
     assert [b.split("\n", 2)[2] for b in srt_blocks] == cues and srt_blocks[0].startswith("1\n00:00:00,")
     assert exports["vtt"].text.startswith("WEBVTT\n\n00:00:00.") and exports["vtt"].text.count(" --> ") == len(cues)
+    conforms(job, "JobDetail")
+    conforms(job["result"], "TranscriptionResult")
 
 
 def test_audio_down_fails_fast_statements_keep_answering_then_recovers(gateway, keys, audio_service, vlm_service,

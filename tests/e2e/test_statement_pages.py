@@ -8,6 +8,7 @@ import struct
 import time
 
 import httpx
+from contract import conforms
 
 
 def client(gateway, key: str) -> httpx.Client:
@@ -23,6 +24,8 @@ def finished_job(c: httpx.Client, pdf: bytes) -> dict:
         job = c.get(f"/api/v1/jobs/{job_id}").json()
         if job["state"] in ("succeeded", "failed"):
             assert job["state"] == "succeeded", job
+            conforms(job, "JobDetail")
+            conforms(job["result"], "StatementResult")  # rows with bbox, page_info from the real service
             return job
         time.sleep(0.3)
     raise AssertionError("the statement job did not finish")

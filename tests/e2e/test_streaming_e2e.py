@@ -13,6 +13,7 @@ import httpx
 import jiwer
 import openai
 import pytest
+from contract import conforms
 from kit.testing import prometheus_sample, sse_events
 
 SENTENCES = [
@@ -106,6 +107,9 @@ def test_native_stream_sends_segments_with_words_and_progress(gateway, keys, aud
     assert [s["segment"] for s in segments] == done["segments"]
     assert all(s["segment"]["words"] for s in segments if s["segment"]["text"])
     assert wer([" ".join(SENTENCES * 3)], [done["text"]]) <= 0.3, done["text"]
+    for name, data in events:  # each event's data is what the OpenAPI document says
+        conforms(data, {"info": "TranscriptionStreamInfo", "segment": "TranscriptionStreamSegment",
+                        "done": "TranscriptionResult"}[name])
 
 
 def test_a_silent_recording_streams_to_an_end(gateway, keys, audio_service, spoken):

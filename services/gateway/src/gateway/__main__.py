@@ -122,7 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("key_id")
     rs = sub.add_parser("route-schema", help="print (or --out write) the route table's JSON Schema")
     rs.add_argument("--out", type=Path, help="file to write, e.g. tests/contracts/route-table.schema.json")
+    oa = sub.add_parser("openapi", help="print (or --out write) the OpenAPI document (`make api-types`)")
+    oa.add_argument("--out", type=Path, help="file to write, e.g. tests/contracts/gateway-openapi.json")
     return p
+
+
+def cmd_openapi(args, settings: Settings) -> int:
+    import tempfile
+
+    from . import openapi
+    from .app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:  # the app is built, never started: nothing to keep
+        text = openapi.dump(create_app(settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})))
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_route_schema(args, settings: Settings) -> int:
@@ -138,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging("gateway", settings.log_level if args.cmd == "serve" else "WARNING")
-    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "keys": cmd_keys, "route-schema": cmd_route_schema}
+    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "keys": cmd_keys, "route-schema": cmd_route_schema,
+                "openapi": cmd_openapi}
     return handlers[args.cmd](args, settings)
 
 

@@ -11,10 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from kit.logging import RequestIdMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
-from . import __version__
+from . import __version__, openapi
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .middleware import AuthMiddleware, RequestIdGuard
+from .result_schemas import LiveMessage
+from .translation_schemas import TranslationRequest
 from .settings import Settings, get_settings
 from .state import Gateway
 from .uploads import UploadLimitMiddleware
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(meta.router)
     _mount_docs(app)
+    # the live WebSocket's messages and the JSON body translations read themselves (routers/translations.py)
+    openapi.install(app, extra_models=(LiveMessage, TranslationRequest))
 
     # innermost first: upload limits, auth (before any body is read), metrics, request id
     app.add_middleware(UploadLimitMiddleware, limit_for_path=gw.upload_limit)

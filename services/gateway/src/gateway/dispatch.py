@@ -7,13 +7,14 @@ from fastapi.responses import JSONResponse, Response
 from kit.logging import request_id_var
 
 from .auth import Principal, require_scope
-from .errors import ApiError
-from .jobs import JobManager, job_out
-from .operations import Operation, Transcription
 from .downloads import export_headers
+from .errors import ApiError
+from .jobs import JobManager
+from .operations import Operation, Transcription
 from .render import render
 from .routetable import Route
 from .runner import OperationRunner
+from .schemas import JobAccepted, JobOut
 
 
 def wants_async(request: Request, async_flag: bool) -> bool:
@@ -47,7 +48,7 @@ async def dispatch(runner: OperationRunner, jobs: JobManager, principal: Princip
     if run_async:
         job = await jobs.submit(principal, route, op, file.file if file else None,
                                 file.filename if file else None, rid)
-        return JSONResponse({"job": job_out(job)}, status_code=202,
+        return JSONResponse(JobAccepted(job=JobOut.of(job)).model_dump(), status_code=202,
                             headers={"Location": f"/api/v1/jobs/{job.id}", "Preference-Applied": "respond-async"})
     data = await file.read() if file is not None else None
     output = await runner.execute(op, data, rid)

@@ -35,9 +35,9 @@ def event(name: str | None, data: Any, id: str | int | None = None) -> ServerSen
     return ServerSentEvent(orjson.dumps(data).decode(), event=name, id=None if id is None else str(id), sep=SEP)
 
 
-def raw_event(name: str | None, data: str) -> ServerSentEvent:
-    """One event whose `data` is passed on as it came (an upstream's JSON text)."""
-    return ServerSentEvent(data, event=name, sep=SEP)
+def raw_event(name: str | None, data: str, id: str | int | None = None) -> ServerSentEvent:
+    """One event whose `data` is already JSON text (an upstream's, or a model's dump)."""
+    return ServerSentEvent(data, event=name, id=None if id is None else str(id), sep=SEP)
 
 
 class EventParser:

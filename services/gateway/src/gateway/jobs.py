@@ -24,7 +24,7 @@ from kit.logging import request_id_var
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from .db import Job, JobEvent, as_utc, iso, utcnow
+from .db import Job, JobEvent, as_utc, utcnow
 from .errors import ApiError
 from .metrics import JOBS_FINISHED, JOBS_QUEUED, JOBS_RUNNING
 from .operations import Operation, dump_operation, load_operation
@@ -37,31 +37,6 @@ log = logging.getLogger("gateway.jobs")
 
 TERMINAL = ("succeeded", "failed")
 TRANSIENT_STATUSES = (502, 503, 504)
-
-
-def job_out(job: Job, full: bool = False) -> dict:
-    doc = {
-        "id": job.id,
-        "kind": job.kind,
-        "route": job.route,
-        "state": job.state,
-        "created_at": iso(job.created_at),
-        "updated_at": iso(job.updated_at),
-        "progress": round(float(job.progress or 0.0), 4),
-        "filename": job.filename,
-        "attempts": job.attempts,
-    }
-    if full:
-        if job.state == "succeeded":
-            doc["result"] = job.result
-            doc["result_media_type"] = job.result_media_type or "application/json"
-        if job.state == "failed":
-            doc["error"] = {"code": job.error_code or "job_failed", "message": job.error_message or "job failed"}
-    return doc
-
-
-def event_out(ev: JobEvent) -> dict:
-    return {"seq": ev.seq, "type": ev.type, "at": iso(ev.at), "data": ev.data or {}}
 
 
 def _append(s, job_id: str, type_: str, data: dict | None = None) -> int:

@@ -76,17 +76,6 @@ class Route(BaseModel):
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
-    def public(self) -> dict:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "resource": self.resource,
-            "path": self.path,
-            "model": self.model,
-            "scopes": list(self.scopes),
-            "max_upload_mb": self.max_upload_mb,
-        }
-
 
 class RouteFile(BaseModel):
     """The route table document: `{"routes": [...]}` (a ConfigMap key in the cluster)."""

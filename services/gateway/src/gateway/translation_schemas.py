@@ -54,9 +54,26 @@ class DetectedLanguage(BaseModel):
 
 
 class TranslationResult(BaseModel):
-    """A translated text (or, with `format=json`, a document's result with the file as base64)."""
+    """A translated text."""
 
-    text: str | None = None
+    text: str
+    source: str
+    target: str
+    detected: DetectedLanguage | None = Field(None, description="with source `auto`: the language found")
+
+
+class TranslatedFile(BaseModel):
+    b64: str = Field(description="the translated file, base64")
+
+
+class DocumentTranslationResult(BaseModel):
+    """A translated document (multipart upload with `format=json`, and a document job's result)."""
+
+    document: TranslatedFile
+    filename: str = Field(examples=["report.de.docx"])
+    media_type: str
+    kind: str = Field(description="txt, md, docx or html")
+    segments: int = Field(description="text segments translated")
     source: str
     target: str
     detected: DetectedLanguage | None = None

@@ -220,7 +220,7 @@ export class Api {
         } catch {
           continue;
         }
-        if (!ev.type) ev.type = msg.event;
+        if (!ev.type) ev.type = msg.event as JobEvent["type"];
         onEvent(ev);
         if (ev.type === "succeeded" || ev.type === "failed") {
           await reader.cancel().catch(() => undefined);

@@ -1,37 +1,9 @@
 // Document QA over the gateway's /api/v1/documents and /api/v1/questions (docs/GATEWAY_API.md).
 import type { Api } from "./api";
 import { ApiError } from "./errors";
+import type { Answer, Citation, DocumentInfo } from "./types";
 
-export interface DocumentInfo {
-  id: string;
-  filename: string;
-  content_type: string;
-  bytes: number;
-  pages: number;
-  chunks: number;
-  characters: number;
-  created_at: string;
-  sources?: { text: number; ocr: number };
-}
-
-export interface Citation {
-  document_id: string;
-  filename: string;
-  page: number | null;
-  start: number;
-  end: number;
-  text: string;
-  score: number;
-  answer_start?: number | null;
-  answer_end?: number | null;
-}
-
-export interface Answer {
-  found: boolean;
-  answer: string;
-  mode: string;
-  citations: Citation[];
-}
+export type { Answer, Citation, DocumentInfo };
 
 export const DOCUMENTS_PATH = "/api/v1/documents";
 export const QUESTIONS_PATH = "/api/v1/questions";

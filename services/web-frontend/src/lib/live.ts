@@ -3,19 +3,9 @@
 // WebSocket header), a `start` message, MediaRecorder's WebM chunks, then `stop`.
 import type { Api } from "./api";
 import { describeError } from "./errors";
+import type { LiveMessage, LiveSegment } from "./types";
 
-export interface LiveSegment {
-  id: number;
-  start: number;
-  end: number;
-  text: string;
-}
-
-export type LiveMessage =
-  | { type: "partial"; text: string; start: number; end: number }
-  | { type: "final"; segment: LiveSegment }
-  | { type: "error"; error: { code: string; message: string } }
-  | { type: "done"; text: string; duration: number };
+export type { LiveMessage, LiveSegment };
 
 /** What the page shows: final segments (never revised) and the current partial text. */
 export class LiveTranscript {

@@ -112,6 +112,7 @@ export function balanceSeries(result: StatementResult): BalancePoint[] {
     if (printed !== null) running = printed;
     else if (running !== null && amount !== null) running = running + amount;
     else continue;
+    if (t.date === null) continue; // an undated row moves the balance but has no place on the time axis
     points.push({ date: t.date, balance: Number(running) / 100, label: centsToDecimal(running) });
   }
   return points;

@@ -1,36 +1,7 @@
 // The translation service's languages and results (GET/POST /api/v1/translations, docs/GATEWAY_API.md).
+import type { DocumentTranslation, TextTranslation, TranslationLanguage, TranslationLanguages } from "./types";
 
-export interface TranslationLanguage {
-  code: string;
-  name: string;
-  source: boolean;
-  target: boolean;
-}
-
-export interface TranslationLanguages {
-  ready: boolean;
-  message: string | null;
-  auto_detect: boolean;
-  languages: TranslationLanguage[];
-  pairs: [string, string][];
-}
-
-export interface TextTranslation {
-  text: string;
-  source: string;
-  target: string;
-  detected?: { language: string; probability: number };
-}
-
-export interface DocumentTranslation {
-  document: { b64: string };
-  filename: string;
-  media_type: string;
-  kind: string;
-  segments: number;
-  source: string;
-  target: string;
-}
+export type { DocumentTranslation, TextTranslation, TranslationLanguage, TranslationLanguages };
 
 export const DOCUMENT_ACCEPT = ".txt,.md,.markdown,.docx,.html,.htm,text/plain,text/markdown,text/html," +
   "application/vnd.openxmlformats-officedocument.wordprocessingml.document";

@@ -42,7 +42,11 @@ _OPENAPI = {
 
 
 @router.post("/api/v1/{resource}", openapi_extra=_OPENAPI,
-             responses={200: {"content": {"application/json": {"schema": {}}}}, 202: {"model": JobAccepted},
+             responses={200: {"description": "the route's prediction as its service answered it",
+                              "content": {"application/json": {"schema": {
+                                  "description": "any JSON: a custom service's own shape; a translation "
+                                                 "route answers a TranslationResult"}}}},
+                        202: {"model": JobAccepted},
                         **error_responses(400, 401, 403, 404, 413, 422, 429, 502, 503, 504)})
 async def call_route(request: Request):
     """Forward the body to the route's upstream `/v1/models/<model>:predict`; returns its prediction."""

@@ -11,11 +11,13 @@ from kit.logging import request_id_var
 from ..deps import AppSettings, Auth, Jobs, Pages
 from ..downloads import export_headers
 from ..errors import ApiError
-from ..eventstream import MEDIA_TYPE, EventStream, event
-from ..jobs import TERMINAL, event_out, job_out
+from ..eventstream import EventStream, raw_event
+from ..jobs import TERMINAL
+from ..openapi import event_stream, text_content
 from ..operations import load_operation, reformat
 from ..render import Output, render
-from ..schemas import JobDetail, JobList, error_responses
+from ..result_schemas import JobResult
+from ..schemas import JobDetail, JobEventOut, JobList, JobOut, error_responses
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -23,19 +25,22 @@ JobId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("", response_model=JobList, responses=error_responses(401, 422, 429))
-async def list_jobs(jobs: Jobs, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+async def list_jobs(jobs: Jobs, principal: Auth, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> JobList:
     """This key's jobs, newest first."""
-    return {"jobs": [job_out(j) for j in await jobs.list(principal.key_id, limit)]}
+    return JobList(jobs=[JobOut.of(j) for j in await jobs.list(principal.key_id, limit)])
 
 
 @router.get("/{job_id}", response_model=JobDetail, response_model_exclude_none=True,
-            responses=error_responses(401, 404, 429))
-async def get_job(jobs: Jobs, principal: Auth, job_id: JobId) -> dict:
+            responses=error_responses(401, 404, 422, 429))
+async def get_job(jobs: Jobs, principal: Auth, job_id: JobId) -> JobDetail:
     """State, progress, and the result (succeeded) or error (failed)."""
-    return job_out(await jobs.get(job_id, principal.key_id), full=True)
+    return JobDetail.of(await jobs.get(job_id, principal.key_id))
 
 
-@router.get("/{job_id}/result", responses=error_responses(401, 404, 409, 422, 429))
+@router.get("/{job_id}/result", response_model=JobResult, responses={
+    200: {"description": "the result by the job's kind (a custom route's: its prediction), or text by `format`",
+          "content": text_content("text/csv", "text/plain", "application/x-subrip", "text/vtt")},
+    **error_responses(401, 404, 409, 422, 429)})
 async def get_job_result(
     jobs: Jobs,
     principal: Auth,
@@ -82,7 +87,8 @@ async def get_job_page(
 
 
 @router.get("/{job_id}/events", response_class=EventStream,
-            responses={200: {"content": {MEDIA_TYPE: {}}}, **error_responses(401, 404, 429)})
+            responses={200: {"description": "each event's `data:` is a JobEventOut",
+                             "content": event_stream(JobEventOut)}, **error_responses(400, 401, 404, 422, 429)})
 async def job_events(
     jobs: Jobs,
     principal: Auth,
@@ -103,7 +109,7 @@ async def job_events(
         last = after
         while True:
             for ev in await jobs.events_after(job_id, last):
-                yield event(ev.type, event_out(ev), id=ev.seq)
+                yield raw_event(ev.type, JobEventOut.of(ev).model_dump_json(), id=ev.seq)
                 last = ev.seq
                 if ev.type in TERMINAL:
                     return

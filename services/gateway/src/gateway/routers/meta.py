@@ -10,8 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..deps import GW, Auth
 from ..metrics import set_route_job_gauges
+from ..openapi import text_content
 from ..errors import error_response
-from ..schemas import HealthOut, MeOut, ServicesOut, StatusOut, error_responses
+from ..schemas import HealthOut, MeOut, ServiceOut, ServicesOut, StatusOut, error_responses
 
 router = APIRouter()
 log = logging.getLogger("gateway.meta")
@@ -32,7 +33,8 @@ async def readyz(gw: GW):
     return {"status": "ready"}
 
 
-@router.get("/metrics", tags=["health"], response_class=Response)
+@router.get("/metrics", tags=["health"], response_class=Response,
+            responses={200: {"description": "Prometheus text format", "content": text_content("text/plain")}})
 async def metrics(gw: GW) -> Response:
     """Prometheus metrics; per-route job gauges are counted in the database at each scrape."""
     try:
@@ -50,12 +52,12 @@ async def health(gw: GW) -> JSONResponse:
 
 @router.get("/api/v1/services", response_model=ServicesOut, responses=error_responses(401, 429),
             tags=["meta"])
-async def services(gw: GW, principal: Auth) -> dict:
+async def services(gw: GW, principal: Auth) -> ServicesOut:
     """The route table as the web UI needs it."""
-    return {"services": [r.public() for r in gw.routes.routes]}
+    return ServicesOut(services=[ServiceOut.of(r) for r in gw.routes.routes])
 
 
 @router.get("/api/v1/me", response_model=MeOut, responses=error_responses(401, 429), tags=["meta"])
-async def me(principal: Auth) -> dict:
+async def me(principal: Auth) -> MeOut:
     """Who the key is: a sign-in check for the web UI."""
-    return {"key_id": principal.key_id, "name": principal.name, "scopes": list(principal.scopes)}
+    return MeOut(key_id=principal.key_id, name=principal.name, scopes=list(principal.scopes))

@@ -9,20 +9,25 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
 from ..deps import Auth, Jobs, Runner
 from ..dispatch import dispatch, wants_async
+from ..openapi import event_stream, text_content
 from ..operations import (OpenAITranscription, OpenAITranscriptionOptions, OpenAITranslation,
                           OpenAITranslationOptions)
+from ..result_schemas import OpenAITranscription as OpenAITranscriptionOut
+from ..result_schemas import VerboseTranscription
 from ..schemas import JobAccepted, error_responses
 from ..uploads import AUDIO_TYPES, sniff_upload
 
 router = APIRouter(tags=["openai"])
 
 Format = Literal["json", "text", "srt", "verbose_json", "vtt"]
+TEXT = text_content("text/plain", "application/x-subrip", "text/vtt")
 ERRORS = {202: {"model": JobAccepted}, **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)}
 
 
-@router.post("/v1/audio/transcriptions", responses={
-    200: {"content": {"text/event-stream": {"description": "with stream=true: transcript.text.delta..., "
-                                                           "transcript.text.done (or an error event)"}}},
+@router.post("/v1/audio/transcriptions", response_model=OpenAITranscriptionOut | VerboseTranscription, responses={
+    200: {"description": "by `response_format`; with stream=true server-sent events: transcript.text.delta..., "
+                         "transcript.text.done (or an error event)",
+          "content": {**TEXT, **event_stream(example='event: transcript.text.delta\ndata: {"type": "transcript.text.delta", "delta": "Hi"}\n\n')}},
     **ERRORS})
 async def openai_transcriptions(
     request: Request,
@@ -52,7 +57,8 @@ async def openai_transcriptions(
     return await dispatch(runner, jobs, principal, route, op, file, wants_async(request, async_), stream)
 
 
-@router.post("/v1/audio/translations", responses=ERRORS)
+@router.post("/v1/audio/translations", response_model=OpenAITranscriptionOut | VerboseTranscription,
+             responses={200: {"description": "English text by `response_format`", "content": TEXT}, **ERRORS})
 async def openai_translations(
     request: Request,
     runner: Runner,

@@ -8,15 +8,19 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
 from ..deps import Auth, Jobs, Runner
 from ..dispatch import dispatch, wants_async
+from ..openapi import text_content
 from ..operations import Statement, StatementOptions
+from ..result_schemas import StatementResult
 from ..schemas import JobAccepted, error_responses
 from ..uploads import DOCUMENT_TYPES, sniff_upload
 
 router = APIRouter(tags=["statements"])
 
 
-@router.post("/api/v1/statements",
-             responses={202: {"model": JobAccepted},
+@router.post("/api/v1/statements", response_model=StatementResult,
+             responses={200: {"content": text_content("text/csv"),
+                              "description": "the statement (JSON), or its transactions as CSV (format=csv)"},
+                        202: {"model": JobAccepted},
                         **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
 async def create_statement(
     request: Request,

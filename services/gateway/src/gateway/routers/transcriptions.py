@@ -8,7 +8,9 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 
 from ..deps import Auth, Jobs, Runner
 from ..dispatch import dispatch, wants_async, wants_events
+from ..openapi import event_stream, text_content
 from ..operations import Transcription, TranscriptionOptions
+from ..result_schemas import TranscriptionResult, TranscriptionStreamEvent, VerboseTranscription
 from ..schemas import JobAccepted, error_responses
 from ..uploads import AUDIO_TYPES, sniff_upload
 
@@ -17,8 +19,12 @@ router = APIRouter(tags=["transcriptions"])
 TRANSCRIPTION_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)
 
 
-@router.post("/api/v1/transcriptions", responses={
-    200: {"content": {"text/event-stream": {"description": "with stream=true: info, segment..., done (or error)"}}},
+@router.post("/api/v1/transcriptions", response_model=TranscriptionResult | VerboseTranscription, responses={
+    200: {"description": "the transcription by `response_format` (json, verbose_json, text, srt, vtt); with "
+                         "stream=true server-sent events: info, segment..., done (or error)",
+          "content": {**text_content("text/plain", "application/x-subrip", "text/vtt"),
+                      **event_stream(TranscriptionStreamEvent,
+                                     example='event: segment\ndata: {"segment": {...}, "progress": 0.4}\n\n')}},
     202: {"model": JobAccepted}, **TRANSCRIPTION_ERRORS})
 async def create_transcription(
     request: Request,

@@ -24,8 +24,8 @@ from ..jobs import JobManager
 from ..operations import Translation, TranslationDocument, TranslationDocumentOptions, load_operation
 from ..runner import OperationRunner
 from ..schemas import JobAccepted, error_responses
-from ..translation_schemas import (TranslationDocumentForm, TranslationLanguages, TranslationRequest,
-                                   TranslationResult)
+from ..translation_schemas import (DocumentTranslationResult, TranslationDocumentForm, TranslationLanguages,
+                                   TranslationRequest, TranslationResult)
 
 router = APIRouter(tags=["translations"])
 
@@ -73,7 +73,8 @@ def _async_flag(request: Request) -> bool:
 
 
 @router.post("/api/v1/translations", openapi_extra=_OPENAPI,
-             responses={200: {"model": TranslationResult, "content": {
+             response_model=TranslationResult | DocumentTranslationResult,
+             responses={200: {"content": {
                  "application/octet-stream": _DOC_RESPONSE["content"]["application/octet-stream"]}},
                         202: {"model": JobAccepted},
                         **error_responses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504)})
@@ -143,7 +144,7 @@ Resource = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
 @router.get("/api/v1/{resource}/languages", response_model=TranslationLanguages,
-            responses=error_responses(401, 403, 404, 429, 502, 503, 504))
+            responses=error_responses(401, 403, 404, 422, 429, 502, 503, 504))
 async def get_languages(request: Request, runner: Runner, principal: Auth, resource: Resource) -> dict:
     """The languages and pairs a translation route's service serves, and whether it is ready
     (`ready: false` with `message` saying how to configure a model)."""
@@ -152,8 +153,8 @@ async def get_languages(request: Request, runner: Runner, principal: Auth, resou
     return await translations.languages(runner.upstream(route), request_id_var.get())
 
 
-@router.get("/api/v1/{resource}/jobs/{job_id}/file",
-            responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 429, 502)})
+@router.get("/api/v1/{resource}/jobs/{job_id}/file", response_class=Response,
+            responses={200: _DOC_RESPONSE, **error_responses(401, 404, 409, 422, 429, 502)})
 async def get_job_file(runner: Runner, jobs: Jobs, principal: Auth, resource: Resource,
                        job_id: Annotated[str, Path(min_length=1, max_length=64)]):
     """The translated file of a finished document translation job of this route."""
