@@ -365,8 +365,10 @@ export interface paths {
         };
         /**
          * Job Events
-         * @description Server-sent events: `queued`, `started`, `progress`, `succeeded`, `failed`; the stream
-         *     ends after the terminal event. `Last-Event-ID` resumes after that sequence number.
+         * @description Server-sent events: `queued`, `started`, `progress`, `succeeded`, `failed`, each with its
+         *     sequence number as `id`; the stream ends after the terminal event. `Last-Event-ID` (sent by
+         *     a reconnecting EventSource) resumes after that sequence number. A `: ping` comment every
+         *     `GATEWAY_SSE_PING_S` keeps a quiet stream open through proxies.
          */
         get: operations["job_events_api_v1_jobs__job_id__events_get"];
         put?: never;
