@@ -614,3 +614,21 @@ def test_labels_inside_transaction_rows_are_not_statement_balances_or_period():
     assert (ex.opening, ex.closing) == (D("4.02"), D("16.69"))
     assert ex.reading["reconciled"] and ex.reading["opening_printed"]
     assert ex.statement["period_start"] != "2026-04-01"
+
+
+def test_debit_only_column_labelled_left_of_right_aligned_figures_is_spending():
+    """One amount column whose label (`Addebito`) stands left-aligned in its cell while the figures are
+    right-aligned past it: the label still names the column, so every unsigned figure is a debit."""
+    page = [
+        [(40, "ESTRATTO CONTO CORRENTE - DOCUMENTO FITTIZIO PER DEMO")],
+        [(40, "Intestatario: Laura Esempio - Periodo: 01/09/2026 - 30/09/2026")],
+        [(30, "Data"), (110, "Descrizione operazione"), (456, "Addebito")],
+        [(60, "02/09/2026"), (110, "Affitto"), (545, R("650,00")), (547, "EUR")],
+        [(60, "04/09/2026"), (110, "Bolletta luce e gas (addebito SDD)"), (545, R("95,00")), (547, "EUR")],
+        [(60, "06/09/2026"), (110, "Internet fibra"), (545, R("29,90")), (547, "EUR")],
+        [(60, "08/09/2026"), (110, "Rata prestito auto (TAEG 8,45%)"), (545, R("185,00")), (547, "EUR")],
+    ]
+    ex = extract([make_page(page)], Options())
+    assert amounts(ex) == [(date(2026, 9, 2), D("-650.00")), (date(2026, 9, 4), D("-95.00")),
+                           (date(2026, 9, 6), D("-29.90")), (date(2026, 9, 8), D("-185.00"))]
+    assert not ex.reading["reconciled"]  # no balances printed: nothing proves the reading, and it says so

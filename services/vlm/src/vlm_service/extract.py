@@ -299,7 +299,8 @@ def score(ex: Extraction) -> tuple:
     gap = float("inf")  # how far the printed totals are from reconciling: nearer is the likelier reading
     if both and ex.opening is not None and ex.closing is not None:
         gap = float(abs(ex.opening + sum((t.amount for t in ex.txns), Decimal(0)) - ex.closing))
-    return (ok and (both or checked > 0), ok, verified - bad - dropped, ex.checks.totals_reconcile and both,
+    unread = sum(t.amount == 0 for t in ex.txns)  # a row whose amount this reading found in no column
+    return (ok and (both or checked > 0), ok, verified - bad - dropped - unread, ex.checks.totals_reconcile and both,
             -gap, len(ex.txns))
 
 

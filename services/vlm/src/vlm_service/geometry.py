@@ -380,6 +380,14 @@ def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dco
                                              or abs(x1 - col.right) < 1.5 * lh):
                         col.hint = kind
                         break
+                else:
+                    if kind in ("debit", "credit", "amount", "balance"):
+                        # a label left-aligned in a wide cell over right-aligned figures (`Addebito`
+                        # over `   650,00 EUR`): the column starting just right of it, none between
+                        right = [c for c in cols if c.x0 >= x1 - lh]
+                        near = min(right, key=lambda c: c.x0, default=None)
+                        if near is not None and near.hint is None and near.x0 - x1 < 4 * lh:
+                            near.hint = kind
         if any(c.hint for c in cols):
             break
 
