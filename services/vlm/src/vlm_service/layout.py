@@ -137,25 +137,32 @@ class Parsed:
     card_words: set[str] = field(default_factory=set)
     reading: str = "header"
     dropped: int = 0  # rows with amounts only in columns this reading ignores
-    # every labelled opening/closing balance and period found, with where it was printed
-    # ((value, page, top, bottom)): one inside a transaction row (a description reading
-    # `TRANSPORTE 11,20`, a detail line `DU 01-04-2026 AU 30-06-2026`) is not the statement's
+    # every labelled opening/closing balance and period found, with where it was printed and its
+    # label text ((value, page, top, bottom, text)): one that is part of a transaction row (a
+    # description reading `TRANSPORTE 11,20`, a detail line `DU 01-04-2026 AU 30-06-2026`) is not
+    # the statement's
     labelled: dict[str, list[tuple]] = field(default_factory=dict)
 
     def outside_rows(self, what: str, default=None):
-        """The first labelled `what` printed outside this reading's transaction rows."""
+        """The first labelled `what` that is not part of one of this reading's transaction rows: its
+        label text is in the row's description and it is printed on the row's own (dated) line, or,
+        for a period, on any of its lines (a detail line). A labelled balance on a line a row took in
+        below it (`Nouveau solde dû` after the last row) stays the statement's."""
         found = self.labelled.get(what)
         if not found:
             return default
-        boxes = [(r.page, r.bbox[1], r.bbox[3]) for r in self.rows if r.kind == "transaction" and r.bbox]
-        if boxes:  # a box far taller than the others took in stray text (a margin note): not a row's extent
-            median = sorted(b - t for _, t, b in boxes)[len(boxes) // 2]
-            boxes = [(p, t, b) for p, t, b in boxes if b - t <= 4 * max(median, 1.0)]
-        for value, page, top, bottom in found:
-            mid = (top + bottom) / 2
-            if not any(p == page and t <= mid <= b for p, t, b in boxes):
+        rows = [r for r in self.rows if r.kind == "transaction" and r.bbox]
+        for value, page, top, bottom, text in found:
+            key, half = _fold_text(text), (bottom - top) / 2
+            last = (lambda r: r.bbox[3]) if what == "period" else (lambda r: r.bbox[1] + half)
+            if not key or not any(r.page == page and r.bbox[1] - half <= top <= last(r)
+                                  and key in _fold_text(r.description) for r in rows):
                 return value
         return None
+
+
+def _fold_text(text: str) -> str:
+    return re.sub(r"[^\w]", "", text.lower())
     hints: list[str | None] = field(default_factory=list)
 
 
@@ -435,7 +442,8 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                         period = (a.group(0), b.group(0))
                         break
             if period is not None:
-                parsed.labelled.setdefault("period", []).append((period, page.number, line.top, line.bottom))
+                parsed.labelled.setdefault("period", []).append((period, page.number, line.top, line.bottom,
+                                                                  period[0]))
                 if parsed.period_text is None:
                     parsed.period_text = period
             for m in CARD_RE.finditer(text):
@@ -466,7 +474,8 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                         if money is None and n + 1 < len(page.lines):
                             money = _value_below(page.lines[n + 1], segments[k], page.line_height)
                     if money is not None:
-                        parsed.labelled.setdefault(attr, []).append((money, page.number, line.top, line.bottom))
+                        parsed.labelled.setdefault(attr, []).append((money, page.number, line.top, line.bottom,
+                                                                     m.group(0)))
                         if getattr(parsed, attr) is None:
                             setattr(parsed, attr, money)
             for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", text):
