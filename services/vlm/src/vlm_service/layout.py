@@ -137,6 +137,7 @@ class Parsed:
     card_words: set[str] = field(default_factory=set)
     reading: str = "header"
     dropped: int = 0  # rows with amounts only in columns this reading ignores
+    hints: list[str | None] = field(default_factory=list)
     # every labelled opening/closing balance and period found, with where it was printed and its
     # label text ((value, page, top, bottom, text)): one that is part of a transaction row (a
     # description reading `TRANSPORTE 11,20`, a detail line `DU 01-04-2026 AU 30-06-2026`) is not
@@ -163,7 +164,6 @@ class Parsed:
 
 def _fold_text(text: str) -> str:
     return re.sub(r"[^\w]", "", text.lower())
-    hints: list[str | None] = field(default_factory=list)
 
 
 def _segments(line: Line) -> list[list[Token]]:
