@@ -15,6 +15,7 @@ and libpoppler-cpp-dev).
 
     $(bash scripts/venv.sh services/vlm)/bin/python scripts/bench/statements.py [--quick]
         [--random N] [--random-scans N] [--seeds 5] [--scan-seeds 2] [--no-monopoly] [--json out.json]
+        [--splits dev]   (develop on dev only; the held-out part runs once, at the end)
 
 Targets (issue 10): held-out corpus F1 >= 0.97; random generator text >= 0.99, scans >= 0.95;
 every statement that does not reconcile flagged; text PDFs >= 20 pages/s on one core; scans
@@ -256,6 +257,8 @@ def main() -> int:
     ap.add_argument("--layouts", default=",".join(sorted(LAYOUTS)))
     ap.add_argument("--no-monopoly", action="store_true")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--splits", default=",".join(corpus.SPLITS),
+                    help="corpus parts to run (dev while developing: the held-out part is run once, at the end)")
     args = ap.parse_args()
     if args.quick:
         args.random, args.random_scans, args.seeds, args.scan_seeds = 40, 8, 1, 1
@@ -265,7 +268,7 @@ def main() -> int:
     figures: dict = {}
 
     # ---------------------------------------------------------------- 1. real-world corpus
-    entries = corpus.entries()
+    entries = [e for e in corpus.entries() if e.split in args.splits.split(",")]
     missing = [f"{e.split}/{e.name}" for e in entries if e.path is None]
     found = [e for e in entries if e.path is not None]
     pipeline.run(render_pdf(make_statement(layouts[0], 0)), {})  # warm up (imports, OCR models load lazily)

@@ -573,3 +573,62 @@ def test_money_column_used_rarely_left_of_the_descriptions_is_kept():
     got = amounts(ex)
     assert (date(2025, 6, 5), D("124.26")) in got and (date(2025, 6, 19), D("302.36")) in got
     assert len(got) == 26 and ex.reading["reconciled"]
+
+
+def test_sign_printed_apart_in_a_sign_column_signs_its_amount():
+    """A sign column (`-     50,00`, `+  2.450,00`): the lone sign belongs to the amount right of it,
+    and a statement without column headers, opening and closing as `SOLDE AU` lines, reconciles."""
+    page = [
+        [(40, "COMPTE COURANT")],
+        [(40, "SOLDE AU 01-07-2026"), (330, "EUR"), (540, R("+1.234,56"))],
+        [(40, "0001 02-07-2026 (VAL. 02-07-2026)"), (470, "-"), (540, R("50,00"))],
+        [(60, "ACHAT OPC PLAN 123456789 EFFECTUE LE 02-07-2026")],
+        [(40, "0002 03-07-2026 (VAL. 03-07-2026)"), (470, "-"), (540, R("12,40"))],
+        [(60, "BANCONTACT - ACHAT - 1000 BRUXELLES")],
+        [(40, "0003 24-07-2026 (VAL. 24-07-2026)"), (470, "+"), (540, R("2.450,00"))],
+        [(60, "VERSEMENT EMPLOYEUR EXEMPLE")],
+        [(40, "SOLDE AU 31-07-2026 23:59"), (330, "EUR"), (540, R("+3.622,16"))],
+    ]
+    ex = extract([make_page(page)], Options())
+    assert amounts(ex) == [(date(2026, 7, 2), D("-50.00")), (date(2026, 7, 3), D("-12.40")),
+                           (date(2026, 7, 24), D("2450.00"))]
+    assert (ex.opening, ex.closing) == (D("1234.56"), D("3622.16")) and ex.reading["reconciled"]
+
+
+def test_labels_inside_transaction_rows_are_not_statement_balances_or_period():
+    """A description that is a balance word (`TRANSPORTE`: es/pt for carried forward) and a detail line
+    with a date range (`DU 01-04-2026 AU 30-06-2026`) are inside rows: the statement's opening, closing
+    and period are the labels printed outside them."""
+    page = [
+        [(40, "Banco de Ejemplo")],
+        [(40, "BALANCE INICIAL"), (200, "BALANCE FINAL")],
+        [(40, "4,02 €"), (200, "16,69 €")],
+        [(40, "Fecha"), (110, "Descripción"), (400, R("Entrada")), (470, R("Salida")), (540, R("Balance"))],
+        [(40, "01/05/2026"), (110, "Interest payment"), (400, R("0,07 €")), (540, R("4,09 €"))],
+        [(40, "12/07/2026"), (110, "TRANSPORTE"), (470, R("11,20 €")), (540, R("-7,11 €"))],
+        [(40, "13/07/2026"), (110, "Frais de gestion"), (470, R("3,75 €")), (540, R("-10,86 €"))],
+        [(110, "DU 01-04-2026 AU 30-06-2026")],
+        [(40, "29/07/2026"), (110, "Pago recibido"), (400, R("27,55 €")), (540, R("16,69 €"))],
+    ]
+    ex = extract([make_page(page)], Options())
+    assert (ex.opening, ex.closing) == (D("4.02"), D("16.69"))
+    assert ex.reading["reconciled"] and ex.reading["opening_printed"]
+    assert ex.statement["period_start"] != "2026-04-01"
+
+
+def test_debit_only_column_labelled_left_of_right_aligned_figures_is_spending():
+    """One amount column whose label (`Addebito`) stands left-aligned in its cell while the figures are
+    right-aligned past it: the label still names the column, so every unsigned figure is a debit."""
+    page = [
+        [(40, "ESTRATTO CONTO CORRENTE - DOCUMENTO FITTIZIO PER DEMO")],
+        [(40, "Intestatario: Laura Esempio - Periodo: 01/09/2026 - 30/09/2026")],
+        [(30, "Data"), (110, "Descrizione operazione"), (456, "Addebito")],
+        [(60, "02/09/2026"), (110, "Affitto"), (545, R("650,00")), (547, "EUR")],
+        [(60, "04/09/2026"), (110, "Bolletta luce e gas (addebito SDD)"), (545, R("95,00")), (547, "EUR")],
+        [(60, "06/09/2026"), (110, "Internet fibra"), (545, R("29,90")), (547, "EUR")],
+        [(60, "08/09/2026"), (110, "Rata prestito auto (TAEG 8,45%)"), (545, R("185,00")), (547, "EUR")],
+    ]
+    ex = extract([make_page(page)], Options())
+    assert amounts(ex) == [(date(2026, 9, 2), D("-650.00")), (date(2026, 9, 4), D("-95.00")),
+                           (date(2026, 9, 6), D("-29.90")), (date(2026, 9, 8), D("-185.00"))]
+    assert not ex.reading["reconciled"]  # no balances printed: nothing proves the reading, and it says so

@@ -78,3 +78,27 @@ def test_skew_is_measured_from_the_rows_within_a_tenth_of_a_degree():
         errors.append(abs(math.degrees(skew_angle(turned_page(angle, rng))) - angle))
     assert max(errors) <= 0.1, errors
     assert skew_angle(turned_page(0.0, rng)[:4]) == 0.0  # too few boxes to tell: not turned
+
+
+def test_minus_dropped_by_the_recogniser_is_read_back_from_the_pixels():
+    """A sign printed apart from its amount (`-     50,00`) is a lone dash the recogniser drops: it is
+    read back from the ink left of the amount, and only a short mid-height bar counts (not a letter,
+    an underscore or nothing)."""
+    from PIL import Image, ImageDraw
+
+    from vlm_service.ocr import recover_signs
+
+    img = Image.new("L", (400, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((200, 19, 210, 21), fill=0)  # a dash left of the first amount, at mid height
+    draw.rectangle((200, 77, 212, 79), fill=0)  # an underscore-like bar at the foot of the third line
+    draw.text((200, 45), "A", fill=0)  # a letter left of the second amount
+    gray = np.asarray(img, dtype=np.float64)
+    line1 = [Token("50,00", 250, 300, 14, 26)]
+    line2 = [Token("12,40", 250, 300, 44, 56)]
+    line3 = [Token("70,00", 250, 300, 66, 78)]
+    line4 = [Token("-8,25", 250, 300, 94, 106)]
+    assert [t.text for t in recover_signs(line1, gray)] == ["-", "50,00"]
+    assert [t.text for t in recover_signs(line2, gray)] == ["12,40"]
+    assert [t.text for t in recover_signs(line3, gray)] == ["70,00"]
+    assert [t.text for t in recover_signs(line4, gray)] == ["-8,25"]  # already signed

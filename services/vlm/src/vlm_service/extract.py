@@ -77,10 +77,11 @@ def _currency(parsed: Parsed, opts: Options) -> str | None:
 
 
 def _period(parsed: Parsed, order: str) -> tuple[date, date] | None:
-    if not parsed.period_text:
+    text = parsed.outside_rows("period", parsed.period_text)
+    if not text:
         return None
-    a = search_dates(parsed.period_text[0])
-    b = search_dates(parsed.period_text[1])
+    a = search_dates(text[0])
+    b = search_dates(text[1])
     if not a or not b:
         return None
     best = None
@@ -173,7 +174,7 @@ def _order(parsed: Parsed, period_raws: list, hint: str | None) -> tuple[str, st
 def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
     """Normalise the parsed rows and run the checks. `b_sign` reads printed balances (running,
     opening, closing) with the opposite sign (a card printing the balance owed as positive)."""
-    period_raws = [d for side in parsed.period_text or () for d in search_dates(side)]
+    period_raws = [d for side in parsed.outside_rows("period", parsed.period_text) or () for d in search_dates(side)]
     hint = opts.order_hint()
     if hint is None and _currency(parsed, opts) == "USD":
         hint = "MDY"  # US statements write month first
@@ -233,8 +234,10 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
                         bbox=raw.bbox))
         ignored_vals.append({k: v.value for k, v in a.items() if k.startswith("ignored")})
 
-    opening = parsed.opening.value * b_sign if parsed.opening else opening_row
-    closing = parsed.closing.value * b_sign if parsed.closing else closing_row
+    labelled_opening = parsed.outside_rows("opening", parsed.opening)
+    labelled_closing = parsed.outside_rows("closing", parsed.closing)
+    opening = labelled_opening.value * b_sign if labelled_opening else opening_row
+    closing = labelled_closing.value * b_sign if labelled_closing else closing_row
     opening_printed = opening is not None
     if opening is None and txns and txns[0].balance is not None:
         opening = txns[0].balance - txns[0].amount
@@ -246,7 +249,7 @@ def build(parsed: Parsed, opts: Options, b_sign: int = 1) -> Extraction:
         signs = "from running balances"
     else:
         repair_lost_minus(txns, opening)
-        if opening is not None and parsed.opening is None and opening_row is None and txns:
+        if opening is not None and labelled_opening is None and opening_row is None and txns:
             opening = txns[0].balance - txns[0].amount if txns[0].balance is not None else opening
     closing_printed = closing is not None
     if closing is None and txns:
@@ -296,7 +299,8 @@ def score(ex: Extraction) -> tuple:
     gap = float("inf")  # how far the printed totals are from reconciling: nearer is the likelier reading
     if both and ex.opening is not None and ex.closing is not None:
         gap = float(abs(ex.opening + sum((t.amount for t in ex.txns), Decimal(0)) - ex.closing))
-    return (ok and (both or checked > 0), ok, verified - bad - dropped, ex.checks.totals_reconcile and both,
+    unread = sum(t.amount == 0 for t in ex.txns)  # a row whose amount this reading found in no column
+    return (ok and (both or checked > 0), ok, verified - bad - dropped - unread, ex.checks.totals_reconcile and both,
             -gap, len(ex.txns))
 
 

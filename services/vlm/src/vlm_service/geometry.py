@@ -366,6 +366,7 @@ def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dco
     for info in reversed(infos[max(0, first - 4):first]):
         if top - info.line.bottom > 5 * lh:
             break
+        unplaced = []
         for seg in _segments(info.line):
             pieces = [(" ".join(t.text for t in seg), seg[0].x0, seg[-1].x1)]
             pieces += [(t.text, t.x0, t.x1) for t in seg]
@@ -378,6 +379,17 @@ def _header_hints(infos: list[_LineInfo], first: int, cols: list[GeoColumn], dco
                                              or abs(x1 - col.right) < 1.5 * lh):
                         col.hint = kind
                         break
+                else:
+                    if kind in ("debit", "credit", "amount", "balance"):
+                        unplaced.append((kind, x1))
+        words = [t.x0 for t in info.line.tokens]
+        for kind, x1 in unplaced:
+            # a label left-aligned in a wide cell over right-aligned figures (`Addebito` over
+            # `   650,00 EUR`): the first column right of it, with no other header word between
+            near = min((c for c in cols if c.x0 >= x1 - lh), key=lambda c: c.x0, default=None)
+            if near is not None and near.hint is None and near.x0 - x1 < 4 * lh \
+                    and not any(x1 < w < near.x0 for w in words):
+                near.hint = kind
         if any(c.hint for c in cols):
             break
 

@@ -26,10 +26,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
                     "merchant", "activity", "détail", "detail"),
     "debit": ("debit", "debits", "withdrawal", "withdrawals", "paid out", "money out", "out",
               "payments", "soll", "lastschrift", "débit", "debit (€)", "charges", "dr", "cargo", "cargos",
-            "addebiti", "uscite", "af", "débito", "debito", "saídas", "belastung", "ausgang", "debe"),
+            "addebiti", "uscite", "af", "débito", "debito", "saídas", "belastung", "ausgang", "debe",
+            "addebito", "uscita", "salida", "salidas", "débits", "afschrijving", "afschrijvingen", "saída"),
     "credit": ("credit", "credits", "deposit", "deposits", "paid in", "money in", "in", "receipts",
                "haben", "gutschrift", "crédit", "cr", "abono", "abonos", "accrediti", "entrate", "bij",
-               "crédito", "credito", "entradas", "haber"),
+               "crédito", "credito", "entradas", "haber", "accredito", "entrata", "entrada", "crédits",
+               "bijschrijving", "bijschrijvingen"),
     "amount": ("amount", "betrag", "montant", "importe", "umsatz", "transaction amount", "importo", "bedrag",
                "valor"),
     "balance": ("balance", "saldo", "solde", "kontostand", "running balance", "balance (£)"),
@@ -54,14 +56,16 @@ OPENING_RE = re.compile("(%s)" % _labels(
     "alter kontostand", "saldo anterior", "saldo inicial", "saldo iniziale", "saldo precedente",
     "beginsaldo", "vorig saldo", "oud saldo", "saldo inicial", "saldo vormonat", "saldo letzte abrechnung",
     "letzter saldo", "solde reporté", "saldo riportato", "riporto", "transporte", "suma anterior",
-    "van vorige pagina"), re.I)
+    "van vorige pagina", "balance inicial", "saldo de apertura", "solde d'ouverture", "saldo di apertura",
+    "openingssaldo"), re.I)
 CLOSING_RE = re.compile("(%s)" % _labels(
     "closing balance", "balance carried forward", "carried forward", "new balance", "ending balance",
     "balance c/f", "endsaldo", "neuer saldo", "solde final", "nouveau solde", "a reporter", "à reporter",
     "statement balance", "neuer kontostand", "saldo final", "saldo actual", "nuevo saldo", "saldo finale",
     "eindsaldo", "nieuw saldo", "saldo atual", "novo saldo", "saldo nuevo", "nuovo saldo",
     "total amount due", "total due", "amount owed", "montant total dû", "gesamtbetrag fällig",
-    "da riportare", "a transportar", "suma y sigue", "naar volgende pagina"), re.I)
+    "da riportare", "a transportar", "suma y sigue", "naar volgende pagina", "balance final", "saldo de cierre",
+    "solde de clôture", "solde de cloture", "saldo di chiusura", "slotsaldo"), re.I)
 CARRIED_RE = re.compile(r"carried|c/f|reporter|übertrag|ubertrag|riportare|transportar|sigue|volgende", re.I)
 CARD_RE = re.compile("(%s)" % _labels(
     "credit card", "card account", "card number", "minimum payment", "minimum amount due", "minimum due",
@@ -134,6 +138,32 @@ class Parsed:
     reading: str = "header"
     dropped: int = 0  # rows with amounts only in columns this reading ignores
     hints: list[str | None] = field(default_factory=list)
+    # every labelled opening/closing balance and period found, with where it was printed and its
+    # label text ((value, page, top, bottom, text)): one that is part of a transaction row (a
+    # description reading `TRANSPORTE 11,20`, a detail line `DU 01-04-2026 AU 30-06-2026`) is not
+    # the statement's
+    labelled: dict[str, list[tuple]] = field(default_factory=dict)
+
+    def outside_rows(self, what: str, default=None):
+        """The first labelled `what` that is not part of one of this reading's transaction rows: its
+        label text is in the row's description and it is printed on the row's own (dated) line, or,
+        for a period, on any of its lines (a detail line). A labelled balance on a line a row took in
+        below it (`Nouveau solde dû` after the last row) stays the statement's."""
+        found = self.labelled.get(what)
+        if not found:
+            return default
+        rows = [r for r in self.rows if r.kind == "transaction" and r.bbox]
+        for value, page, top, bottom, text in found:
+            key, half = _fold_text(text), (bottom - top) / 2
+            last = (lambda r: r.bbox[3]) if what == "period" else (lambda r: r.bbox[1] + half)
+            if not key or not any(r.page == page and r.bbox[1] - half <= top <= last(r)
+                                  and key in _fold_text(r.description) for r in rows):
+                return value
+        return None
+
+
+def _fold_text(text: str) -> str:
+    return re.sub(r"[^\w]", "", text.lower())
 
 
 def _segments(line: Line) -> list[list[Token]]:
@@ -196,12 +226,24 @@ def _money_cells(tokens: list[Token], lh: float) -> list[tuple[int, int, Money]]
             if money is not None:
                 best = (i, j, money)
                 break
+        if best is None and tokens[i].text in LONE_SIGNS and i + 1 < len(tokens) \
+                and tokens[i + 1].x0 - tokens[i].x1 <= 4 * lh:
+            # a sign printed apart from its amount, in a sign column of its own (`-     50,00`)
+            rest = _money_cells(tokens[i + 1:i + 5], lh)
+            if rest and rest[0][0] == 0 and not rest[0][2].explicit:
+                money = rest[0][2]
+                negative = tokens[i].text != "+"
+                best = (i, i + 1 + rest[0][1], Money(-money.value if negative else money.value, True,
+                                                     "neg" if negative else "plus"))
         if best:
             out.append(best)
             i = best[1]
         else:
             i += 1
     return out
+
+
+LONE_SIGNS = {"-", "+", "−", "–"}
 
 
 class TableReader:
@@ -386,19 +428,24 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
             for sym in CURRENCY_SYMBOLS:
                 if sym in text:
                     parsed.symbols.add(sym)
-            if parsed.period_text is None:
-                m = PERIOD_RE.search(text)
-                if m:
-                    found = [d.group(0) for d in DATE_RE.finditer(text[m.end():])][:2]
-                    if len(found) == 2:
-                        parsed.period_text = (found[0], found[1])
-            if parsed.period_text is None or parsed.period_text[1] is None:
+            period = None
+            m = PERIOD_RE.search(text)
+            if m:
+                found = [d.group(0) for d in DATE_RE.finditer(text[m.end():])][:2]
+                if len(found) == 2:
+                    period = (found[0], found[1])
+            if period is None:
                 found = list(DATE_RE.finditer(text))
                 for a, b in zip(found, found[1:]):  # "01/06/2024 - 30/06/2024", "1 June to 30 June 2024"
                     if RANGE_RE.fullmatch(text[a.end():b.start()]) and search_dates(b.group(0)) \
                             and (search_dates(b.group(0))[0].year is not None):
-                        parsed.period_text = (a.group(0), b.group(0))
+                        period = (a.group(0), b.group(0))
                         break
+            if period is not None:
+                parsed.labelled.setdefault("period", []).append((period, page.number, line.top, line.bottom,
+                                                                  period[0]))
+                if parsed.period_text is None:
+                    parsed.period_text = period
             for m in CARD_RE.finditer(text):
                 parsed.card_words.add(re.sub(r"\s+", " ", m.group(0).lower()))
             dates_here = [d for d in search_dates(text) if d.year is not None]
@@ -414,7 +461,7 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
             for k, seg_text in enumerate(segs):
                 for regex, attr in ((OPENING_RE, "opening"), (CLOSING_RE, "closing")):
                     m = regex.search(seg_text)
-                    if getattr(parsed, attr) is not None or not m:
+                    if not m:
                         continue
                     if attr == "closing" and CARRIED_RE.search(m.group(0)):
                         continue  # a page's carried-forward balance, not the statement's closing one
@@ -427,7 +474,10 @@ def _details(parsed: Parsed, pages: list[Page]) -> None:
                         if money is None and n + 1 < len(page.lines):
                             money = _value_below(page.lines[n + 1], segments[k], page.line_height)
                     if money is not None:
-                        setattr(parsed, attr, money)
+                        parsed.labelled.setdefault(attr, []).append((money, page.number, line.top, line.bottom,
+                                                                     m.group(0)))
+                        if getattr(parsed, attr) is None:
+                            setattr(parsed, attr, money)
             for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", text):
                 parsed.years.append(int(y))
 

@@ -218,6 +218,45 @@ def ocr_page(image, number: int, det_side: int = 1000) -> tuple[list[Line], floa
     h, w = arr.shape[:2]
     boxes = ocr_boxes(arr, det_side)
     lines = group_lines(boxes_to_tokens(boxes, w, h), number)
+    gray = arr.mean(axis=2) if arr.ndim == 3 else arr
     for line in lines:
-        line.tokens = repair_line(line.tokens)
+        line.tokens = recover_signs(repair_line(line.tokens), gray)
     return lines, float(w), float(h)
+
+
+def _dash_left_of(gray: np.ndarray, tok: Token, x_from: float) -> tuple[float, float] | None:
+    """The x-span of a lone minus printed left of `tok` (in the gap from `x_from`), or None: one
+    short, thin, horizontal dark bar at mid height and no other ink in that gap."""
+    import cv2
+
+    hgt = tok.bottom - tok.top
+    pad = 0.4 * hgt
+    y0, y1 = max(0, int(tok.top - pad)), min(gray.shape[0], int(tok.bottom + pad) + 1)
+    x0, x1 = max(0, int(max(x_from, tok.x0 - 4 * hgt))), max(0, int(tok.x0) - 1)
+    if x1 - x0 < 0.3 * hgt or y1 - y0 < 4:
+        return None
+    ink = (gray[y0:y1, x0:x1] < 128).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    blobs = [stats[i] for i in range(1, n) if stats[i][cv2.CC_STAT_AREA] >= 2]
+    if len(blobs) != 1:
+        return None
+    bx, by, bw, bh = (int(v) for v in blobs[0][:4])
+    mid = y0 + by + bh / 2
+    if not (0.2 * hgt <= bw <= 1.2 * hgt and bh <= max(2.0, 0.3 * hgt) and bw >= 2 * bh
+            and tok.top + 0.2 * hgt <= mid <= tok.bottom - 0.1 * hgt):
+        return None
+    return x0 + bx, x0 + bx + bw
+
+
+def recover_signs(tokens: list[Token], gray: np.ndarray) -> list[Token]:
+    """Put back the minus the recogniser dropped when it stands apart from its amount (a sign
+    column: `-     50,00`): read from the pixels left of each unsigned amount."""
+    out: list[Token] = []
+    for tok in tokens:
+        money = parse_money(tok.text)
+        if money is not None and not money.explicit and not (out and out[-1].text in ("-", "+", "−", "–")):
+            span = _dash_left_of(gray, tok, out[-1].x1 + 1 if out else 0.0)
+            if span is not None:
+                out.append(Token("-", span[0], span[1], tok.top, tok.bottom, seg=tok.seg, score=tok.score))
+        out.append(tok)
+    return out
