@@ -137,7 +137,7 @@ def test_an_empty_hypothesis_keeps_the_pending_words_and_a_pause_makes_them_fina
             self.said = []  # then silence
             return [NS(words=ws, no_speech_prob=0.0, avg_logprob=-0.1)], None
 
-    s = LiveSession(Hears(), LiveOptions(step_s=1.0))
+    s = LiveSession(Hears(), LiveOptions(step_s=1.0, settle_s=0))  # agreement and pause only
     s.append(np.zeros(16000 * 2, np.float32))
     assert [e["type"] for e in s.step()] == ["partial"]
     s.append(np.zeros(16000 * 2, np.float32))
