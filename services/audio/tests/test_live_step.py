@@ -52,7 +52,7 @@ def simulate(cost, seconds: float, load: StepLoad | None = None, **options):
     step is done. Returns the session, the model and (word, latency) of every final word."""
     clock = Clock()
     whisper = ScriptedWhisper(clock, cost)
-    opts = LiveOptions(**{"step_s": 0.5, "max_step_s": 3.0, "settle_s": 1.0, "trim_s": 6.0, **options})
+    opts = LiveOptions(**{"step_s": 0.5, "max_step_s": 3.0, "trim_s": 6.0, **options})
     s = LiveSession(whisper, opts, load=load, clock=clock)
     whisper.session = s
     fed, finals, backlogs = 0.0, [], []
@@ -80,8 +80,8 @@ def expected_words(seconds: float) -> list[str]:
 
 
 def test_a_fast_model_steps_at_the_minimum_and_words_are_final_within_a_second_or_so():
-    s, whisper, finals, _ = simulate(lambda buf: 0.1, 30.0)
-    assert [w for w, _ in finals] == expected_words(30.0)
+    s, whisper, finals, _ = simulate(lambda buf: 0.1, 29.9)
+    assert [w for w, _ in finals] == expected_words(29.9)
     assert s.stepper.interval_s == 0.5 and s.stepper.behind == 0
     assert len(whisper.calls) >= 30.0 / 0.6  # about one step per 0.5-0.6 s of audio
     lat = sorted(lag for _, lag in finals[:-1])  # the last word is final at the stop
@@ -92,9 +92,9 @@ def test_a_slow_model_makes_the_step_grow_and_the_session_keeps_up():
     """Each step costs 0.4 s plus 0.15 s per buffered second (about 1.3 s for 6 s): stepping every
     0.5 s cannot keep up, so the interval grows; audio never waits for more than one step."""
     cost = lambda buf: 0.4 + 0.15 * buf  # noqa: E731
-    s, whisper, finals, backlogs = simulate(cost, 60.0)
-    assert [w for w, _ in finals] == expected_words(60.0)  # nothing lost, nothing repeated
-    assert 1.0 < s.stepper.interval_s <= 3.0
+    s, whisper, finals, backlogs = simulate(cost, 59.9)
+    assert [w for w, _ in finals] == expected_words(59.9)  # nothing lost, nothing repeated
+    assert 0.8 < s.stepper.interval_s <= 3.0  # about one step's time (alone: steps back to back)
     assert s.skipped_s == 0
     assert max(backlogs) <= 3.0 + cost(7.0)  # the largest step plus one step's compute
     assert max(whisper.calls) <= 20.0 + 1.0
@@ -105,21 +105,45 @@ def test_a_slow_model_makes_the_step_grow_and_the_session_keeps_up():
 def test_a_model_slower_than_real_time_skips_the_oldest_backlog_and_stays_current():
     """A step that takes 12 s can never keep up: audio waiting beyond max_backlog_s is skipped,
     the model never sees more than that, and finals stay in order."""
-    s, whisper, finals, backlogs = simulate(lambda buf: 12.0, 60.0, max_backlog_s=8.0, max_buffer_s=10.0)
+    s, whisper, finals, backlogs = simulate(lambda buf: 12.0, 59.9, max_backlog_s=8.0, max_buffer_s=10.0)
     assert s.skipped_s > 0
     assert max(whisper.calls) <= 8.0 + 10.0 + 0.01
     said = [int(w[1:]) for w, _ in finals]
     assert said == sorted(set(said)) and said  # in order, no repeats (some skipped)
-    assert len(said) < len(expected_words(60.0))
+    assert len(said) < len(expected_words(59.9))
 
 
 def test_a_new_session_starts_from_the_step_time_other_sessions_measure():
     load = StepLoad()
     simulate(lambda buf: 1.5, 20.0, load=load)
     assert load.average_s == pytest.approx(1.5)
-    fresh = AdaptiveStep(0.5, 3.0, load=load)
-    assert fresh.interval_s == pytest.approx(2.25)  # 1.5 x the steps' time, not the minimum
+    assert AdaptiveStep(0.5, 3.0, load=load).interval_s == pytest.approx(1.5)  # not the minimum
     assert AdaptiveStep(0.5, 3.0, load=StepLoad()).interval_s == 0.5
+    with load.session(), load.session():  # sharing the CPU: 1.5 x the step time, leaving some idle
+        assert AdaptiveStep(0.5, 3.0, load=load).interval_s == pytest.approx(2.25)
+    assert load.sessions == 0
+
+
+def test_sessions_sharing_the_process_step_less_often_than_one_alone():
+    cost = lambda buf: 0.6 + 0.05 * buf  # noqa: E731
+    alone, _, finals_alone, _ = simulate(cost, 29.9, load=StepLoad())
+    shared = StepLoad()
+    with shared.session(), shared.session(), shared.session():  # two more sessions are open
+        together, _, finals, _ = simulate(cost, 29.9, load=shared)
+    assert together.stepper.steps < alone.stepper.steps
+    assert together.stepper.interval_s == pytest.approx(1.5 * together.stepper.average_s, rel=0.01)
+    assert [w for w, _ in finals] == [w for w, _ in finals_alone] == expected_words(29.9)
+
+
+def test_words_heard_long_enough_ago_are_final_sooner_with_settle():
+    """A slow model (steps of about 2 s): with settle_s a word heard 1 s before the end of the
+    audio is final from one hypothesis instead of waiting for the next step to agree."""
+    cost = lambda buf: 2.0  # noqa: E731
+    _, _, by_agreement, _ = simulate(cost, 29.9)
+    _, _, settled, _ = simulate(cost, 29.9, settle_s=1.0)
+    assert [w for w, _ in settled] == [w for w, _ in by_agreement] == expected_words(29.9)
+    median = lambda f: sorted(lag for _, lag in f)[len(f) // 2]  # noqa: E731
+    assert median(settled) < median(by_agreement) - 0.5, (median(settled), median(by_agreement))
 
 
 def test_the_step_grows_when_behind_and_shrinks_back_to_the_minimum():

@@ -119,7 +119,7 @@ class LiveOptions:
     language: str | None = None
     step_s: float = 0.5  # new audio that triggers a step, at least (the step grows when steps are slow)
     max_step_s: float = 3.0  # ... and at most
-    settle_s: float = 1.0  # a word ending this long before the audio's end is final at once; 0: never
+    settle_s: float = 0.0  # a word ending this long before the audio's end is final at once; 0: never
     max_backlog_s: float = 30.0  # audio waiting for a step beyond this is skipped
     max_buffer_s: float = 20.0  # unconfirmed audio kept at most (whisper sees 30 s windows)
     trim_s: float = 8.0  # a buffer longer than this is cut at the last confirmed word

@@ -207,7 +207,8 @@ def live_router(model) -> APIRouter:
             start = parse_start(first.get("text"), model.english_only)
             logger.info("live session started (%s, language %s)", start.format, start.language or "auto")
             handler = LiveHandler(ws, model, start, load)
-            await handler.run()
+            with load.session():
+                await handler.run()
             st = handler.session.stepper
             logger.info("live session done: %.1f s of audio, %d steps (last step %.2f s, interval %.2f s, %d behind), "
                         "%.1f s skipped", handler.session.duration, st.steps, st.average_s, st.interval_s, st.behind,

@@ -2,11 +2,17 @@
 
 A session steps once `interval` seconds of new audio have arrived and its previous step has
 finished. The interval starts at the minimum (`AUDIO_LIVE_STEP_S`) and follows the model's
-measured step time: the next interval is `headroom` times the recent step time (an exponential
-moving average), never below the minimum nor above `AUDIO_LIVE_MAX_STEP_S`. So a fast machine
-steps every `min_s` (lowest latency), while a slow CPU or many sessions sharing it make each
-step cover more audio instead of queueing steps that cannot keep up: a step whose compute
-exceeds the audio it covers grows the next interval at once.
+measured step time (an exponential moving average), never below the minimum nor above
+`AUDIO_LIVE_MAX_STEP_S`:
+
+- alone in the process, the interval is the recent step time: a fast machine steps every
+  `min_s`, a slow one as soon as the previous step is done (each step covering what arrived
+  meanwhile), which is the lowest latency either can give;
+- while other sessions are open, it is `headroom` (1.5) times the step time: each session leaves
+  part of the CPU idle, so the others' steps (which share it) finish sooner, instead of all
+  of them stepping back to back and each step taking longer;
+- a step whose compute took longer than the audio it covered (falling behind) grows the next
+  interval at once to `headroom` times that step's time.
 
 Step times are measured per session and pooled per process (`StepLoad`): a new session starts
 from the time other sessions' steps take now, not from the minimum.
@@ -15,6 +21,8 @@ from the time other sessions' steps take now, not from the minimum.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -24,7 +32,19 @@ class StepLoad:
 
     alpha: float = 0.3
     average_s: float = 0.0
+    sessions: int = 0  # open now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Count a session as open while the block runs."""
+        with self._lock:
+            self.sessions += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.sessions -= 1
 
     def record(self, compute_s: float) -> None:
         with self._lock:
@@ -46,8 +66,14 @@ class AdaptiveStep:
         self.steps = 0
         self.behind = 0  # steps whose compute took longer than the audio they covered
 
+    @property
+    def shared(self) -> bool:
+        """Other sessions are open in this process."""
+        return self.load is not None and self.load.sessions > 1
+
     def _target(self) -> float:
-        return min(self.max_s, max(self.min_s, self.headroom * self.average_s))
+        factor = self.headroom if self.shared else 1.0
+        return min(self.max_s, max(self.min_s, factor * self.average_s))
 
     def due(self, new_audio_s: float) -> bool:
         """Enough new audio for the next step (the caller steps only when the last one is done)."""

@@ -37,7 +37,7 @@ class Settings(ServiceSettings):
                                "least: the step grows while re-transcribing takes longer (see live_max_step_s)")
     live_max_step_s: float = Field(3.0, gt=0, description="the step grows up to this when steps are slow (many "
                                    "sessions, a slow CPU); below live_step_s: live_step_s")
-    live_settle_s: float = Field(1.0, ge=0, description="a word that ends this long before the audio heard is final "
+    live_settle_s: float = Field(0.0, ge=0, description="a word that ends this long before the audio heard is final "
                                  "without waiting for a second hypothesis; 0: by agreement only")
     live_max_backlog_s: float = Field(30.0, gt=0, description="audio waiting for one step beyond this is skipped "
                                       "(transcription slower than real time)")
