@@ -146,15 +146,24 @@ def test_words_heard_long_enough_ago_are_final_sooner_with_settle():
     assert median(settled) < median(by_agreement) - 0.5, (median(settled), median(by_agreement))
 
 
-def test_the_step_grows_when_behind_and_shrinks_back_to_the_minimum():
-    step = AdaptiveStep(0.5, 3.0)
-    assert step.due(0.5) and not step.due(0.4)
-    step.record(compute_s=2.5, covered_s=0.5)  # far behind: at once to 1.5 x 2.5, capped at the maximum
-    assert step.interval_s == 3.0 and step.behind == 1
-    assert not step.due(2.9)
-    for _ in range(10):
-        step.record(compute_s=0.1, covered_s=3.0)
-    assert step.interval_s == 0.5
+def test_the_step_grows_at_once_when_behind_and_shrinks_back_to_the_minimum():
+    load = StepLoad()
+    with load.session(), load.session():
+        step = AdaptiveStep(0.5, 3.0, load=load)
+        assert step.due(0.5) and not step.due(0.4)
+        for _ in range(3):
+            step.record(compute_s=0.3, covered_s=0.5)
+        assert step.interval_s == 0.5 and step.behind == 0
+        step.record(compute_s=2.5, covered_s=0.5)  # far behind: not the average, 1.5 x this step (max 3)
+        assert step.interval_s == 3.0 and step.behind == 1
+        assert not step.due(2.9)
+        for _ in range(10):
+            step.record(compute_s=0.1, covered_s=3.0)
+        assert step.interval_s == 0.5
+    alone = AdaptiveStep(0.5, 3.0, load=load)  # alone: the step's own time, no headroom
+    alone.record(compute_s=0.3, covered_s=0.5)
+    alone.record(compute_s=1.2, covered_s=0.5)
+    assert alone.interval_s == pytest.approx(1.2)
     with pytest.raises(ValueError):
         AdaptiveStep(1.0, 0.5)
 

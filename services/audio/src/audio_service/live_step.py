@@ -12,7 +12,7 @@ measured step time (an exponential moving average), never below the minimum nor 
   part of the CPU idle, so the others' steps (which share it) finish sooner, instead of all
   of them stepping back to back and each step taking longer;
 - a step whose compute took longer than the audio it covered (falling behind) grows the next
-  interval at once to `headroom` times that step's time.
+  interval at once to that step's time (times `headroom` while sharing), not by the average.
 
 Step times are measured per session and pooled per process (`StepLoad`): a new session starts
 from the time other sessions' steps take now, not from the minimum.
@@ -71,9 +71,13 @@ class AdaptiveStep:
         """Other sessions are open in this process."""
         return self.load is not None and self.load.sessions > 1
 
+    @property
+    def factor(self) -> float:
+        """Interval per second of step time: 1 alone, `headroom` while sharing the CPU."""
+        return self.headroom if self.shared else 1.0
+
     def _target(self) -> float:
-        factor = self.headroom if self.shared else 1.0
-        return min(self.max_s, max(self.min_s, factor * self.average_s))
+        return min(self.max_s, max(self.min_s, self.factor * self.average_s))
 
     def due(self, new_audio_s: float) -> bool:
         """Enough new audio for the next step (the caller steps only when the last one is done)."""
@@ -89,5 +93,5 @@ class AdaptiveStep:
         target = self._target()
         if compute_s > covered_s:  # falling behind: grow now, at least to what this step needed
             self.behind += 1
-            target = min(self.max_s, max(target, self.headroom * compute_s))
+            target = min(self.max_s, max(target, self.factor * compute_s))
         self.interval_s = target
