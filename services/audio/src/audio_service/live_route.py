@@ -22,8 +22,8 @@ from kit.errors import InvalidInput
 from kit.logging import get_logger
 
 from .live import LiveOptions, LiveSession
-from .live_step import StepLoad
 from .live_input import make_decoder
+from .live_step import StepLoad
 from .options import parse_options
 
 logger = get_logger(__name__)
