@@ -74,8 +74,11 @@ class LocalAgreement:
 
     def _new_part(self, words: list[Word]) -> list[Word]:
         """The words of a hypothesis after the confirmed ones (by time, then by an n-gram overlap
-        with the confirmed tail, which a re-transcribed buffer edge often repeats)."""
-        new = [w for w in words if w.key and w.start > self.last_end - 0.1]
+        with the confirmed tail, which a re-transcribed buffer edge often repeats). A word is new
+        unless it ends within the confirmed time: whisper's start times jitter across
+        hypotheses, and a filter on the start dropped real words that began "before" the last
+        final (measured: 0.24 WER instead of 0.30-0.34 with 0.5 s steps, 0.17 instead of 0.18 with 2 s)."""
+        new = [w for w in words if w.key and w.end > self.last_end + 0.05]
         if new and self.committed and abs(new[0].start - self.last_end) < 1.0:
             for n in range(min(self.max_overlap, len(new), len(self.committed)), 0, -1):
                 if [w.key for w in self.committed[-n:]] == [w.key for w in new[:n]]:
