@@ -39,6 +39,17 @@ def test_agreement_drops_words_repeated_from_the_confirmed_tail():
     assert [w.text for w in a.committed] == ["hello", "there", "world", "again", "now"]
 
 
+def test_a_new_word_whose_start_jitters_before_the_last_final_is_kept():
+    a = LocalAgreement()
+    a.insert(words("please send"))
+    a.insert(words("please send"))
+    assert [w.text for w in a.committed] == ["please", "send"] and a.pending == []  # send ends at 0.9
+    # the next hypotheses time "the" from 0.75 (inside "send"), but it ends after it: a new word
+    hyp = [Word(0.75, 1.3, "the"), Word(1.4, 1.9, "report")]
+    assert a.insert(hyp) == [] and [w.text for w in a.pending] == ["the", "report"]
+    assert [w.text for w in a.insert(hyp + [Word(2.0, 2.4, "to")])] == ["the", "report"]
+
+
 class FakeWhisper:
     """Stands in for the model only to check buffer bookkeeping: it 'hears' a word per second."""
 
@@ -137,7 +148,7 @@ def test_an_empty_hypothesis_keeps_the_pending_words_and_a_pause_makes_them_fina
             self.said = []  # then silence
             return [NS(words=ws, no_speech_prob=0.0, avg_logprob=-0.1)], None
 
-    s = LiveSession(Hears(), LiveOptions(step_s=1.0))
+    s = LiveSession(Hears(), LiveOptions(step_s=1.0, settle_s=0))  # agreement and pause only
     s.append(np.zeros(16000 * 2, np.float32))
     assert [e["type"] for e in s.step()] == ["partial"]
     s.append(np.zeros(16000 * 2, np.float32))

@@ -23,6 +23,7 @@ from kit_kserve.errors import InvalidInput
 
 from .live import LiveOptions, LiveSession
 from .live_input import make_decoder
+from .live_step import StepLoad
 from .options import parse_options
 
 logger = get_logger(__name__)
@@ -78,14 +79,15 @@ def parse_start(text: str | None, english_only: bool) -> StartMessage:
 class LiveHandler:
     """One WebSocket session: receive, decode, step, send."""
 
-    def __init__(self, ws: WebSocket, model, start: StartMessage):
+    def __init__(self, ws: WebSocket, model, start: StartMessage, load: StepLoad | None = None):
         s = model.settings
         self.ws, self.model, self.settings = ws, model, s
         language = parse_options({"language": start.language}, model.english_only).language
         if model.english_only:
             language = "en"
         self.session = LiveSession(model.whisper, LiveOptions(
-            language=language, step_s=s.live_step_s, trim_s=s.live_trim_s, max_buffer_s=s.live_max_buffer_s))
+            language=language, step_s=s.live_step_s, max_step_s=s.live_max_step_s, settle_s=s.live_settle_s,
+            max_backlog_s=s.live_max_backlog_s, trim_s=s.live_trim_s, max_buffer_s=s.live_max_buffer_s), load=load)
         self.wake = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -128,7 +130,8 @@ class LiveHandler:
             raise LiveClosed("invalid_message", "after start, send binary audio frames and then {\"type\": \"stop\"}")
 
     async def process(self) -> None:
-        """Step the session whenever enough audio is in, until stopped."""
+        """Step the session whenever enough audio is in (its adaptive step) and the previous
+        step is done, until stopped; audio keeps arriving meanwhile."""
         while not self.stopped:
             await self.wake.wait()
             self.wake.clear()
@@ -172,6 +175,7 @@ def live_router(model) -> APIRouter:
     router = APIRouter()
     active = {"n": 0}
     lock = threading.Lock()
+    load = StepLoad()  # step times of all sessions: a new session starts from them
 
     @router.websocket("/v1/models/{model_name}/live")
     async def live(ws: WebSocket, model_name: str) -> None:
@@ -202,9 +206,13 @@ def live_router(model) -> APIRouter:
                 return
             start = parse_start(first.get("text"), model.english_only)
             logger.info("live session started (%s, language %s)", start.format, start.language or "auto")
-            handler = LiveHandler(ws, model, start)
-            await handler.run()
-            logger.info("live session done: %.1f s of audio", handler.session.duration)
+            handler = LiveHandler(ws, model, start, load)
+            with load.session():
+                await handler.run()
+            st = handler.session.stepper
+            logger.info("live session done: %.1f s of audio, %d steps (last step %.2f s, interval %.2f s, %d behind), "
+                        "%.1f s skipped", handler.session.duration, st.steps, st.average_s, st.interval_s, st.behind,
+                        handler.session.skipped_s)
         except LiveClosed as exc:
             logger.info("live session closed: %s", exc.code)
             await _send_error(ws, exc)

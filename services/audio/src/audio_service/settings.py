@@ -33,7 +33,14 @@ class Settings(ServiceSettings):
     # live transcription (WebSocket /v1/models/<name>/live)
     live_max_sessions: int = Field(4, ge=1, description="live sessions at once; more are closed with 1013")
     live_max_duration_s: float = Field(3600.0, gt=0, description="audio one live session may send, seconds")
-    live_step_s: float = Field(1.0, gt=0, description="new audio that triggers a re-transcription, seconds")
+    live_step_s: float = Field(0.5, gt=0, description="new audio that triggers a re-transcription, seconds, at "
+                               "least: the step grows while re-transcribing takes longer (see live_max_step_s)")
+    live_max_step_s: float = Field(3.0, gt=0, description="the step grows up to this when steps are slow (many "
+                                   "sessions, a slow CPU); below live_step_s: live_step_s")
+    live_settle_s: float = Field(0.0, ge=0, description="a word that ends this long before the audio heard is final "
+                                 "without waiting for a second hypothesis; 0: by agreement only")
+    live_max_backlog_s: float = Field(30.0, gt=0, description="audio waiting for one step beyond this is skipped "
+                                      "(transcription slower than real time)")
     live_trim_s: float = Field(6.0, gt=0, description="a live buffer longer than this is cut at the last final word")
     live_max_buffer_s: float = Field(20.0, gt=0, le=30, description="unconfirmed audio kept at most, seconds")
     live_start_timeout_s: float = Field(10.0, gt=0, description="the start message must arrive within this")
