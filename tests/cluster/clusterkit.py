@@ -10,13 +10,15 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
+
+from kit.testing import wait_for  # noqa: F401 - the cluster tests take it from here
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR = ROOT / "operators" / "platform-operator"
@@ -29,27 +31,6 @@ FIELD_MANAGER = "aip-cluster-tests"
 ROUTES = ("ai-platform-gateway-routes", "routes.json")  # the operator's route ConfigMap and key (defaults)
 IMAGE = "ghcr.io/ai-platform/test-service:0.1.0"  # never pulled: no kubelet
 _REFUSED = re.compile(r'HTTP/1\.1" 403\b|\b403\b: Forbidden|\(403\)|APIForbiddenError|\bforbidden\b', re.IGNORECASE)
-
-
-def wait_for(fn: Callable[[], Any], timeout: float = 60, every: float = 0.5, what: str = "condition",
-             alive: Callable[[], bool] | None = None) -> Any:
-    """Call `fn` until it returns something truthy and return that; fail after `timeout` seconds
-    (early when `alive` says the process behind it died). Errors count as 'not yet'."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        if alive is not None and not alive():
-            raise RuntimeError(f"gave up waiting for {what}: the process exited")
-        try:
-            value = fn()
-        except Exception as exc:  # noqa: BLE001 - reported if the wait times out
-            value, last = None, exc
-        else:
-            last = value
-            if value:
-                return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 class Cluster:

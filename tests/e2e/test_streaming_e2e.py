@@ -14,7 +14,7 @@ import jiwer
 import openai
 import pytest
 from contract import conforms
-from kit.testing import prometheus_sample, sse_events
+from kit.testing import prometheus_sample, sse_events, wait_for
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog.",
@@ -183,19 +183,12 @@ def test_a_chunked_client_that_goes_away_stops_the_work_upstream(gateway, keys, 
                 break
         else:
             raise AssertionError("no segment arrived")
-    for _ in range(300):
-        stopped = prometheus_sample(audio_service.url, "aip_inference_errors_total", model="audio", code="client_closed_request")
-        if stopped > before and prometheus_sample(audio_service.url, "aip_inference_in_flight", model="audio") == 0:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("the audio-service kept transcribing after the client left")
-    for _ in range(50):
-        if prometheus_sample(gateway.url, "gateway_upstream_inflight", upstream="audio") == 0:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("the gateway still counts the stream as in flight")
+    wait_for(lambda: prometheus_sample(audio_service.url, "aip_inference_errors_total", model="audio",
+                                       code="client_closed_request") > before
+             and prometheus_sample(audio_service.url, "aip_inference_in_flight", model="audio") == 0,
+             timeout=30, every=0.1, what="the audio-service to stop transcribing after the client left")
+    wait_for(lambda: prometheus_sample(gateway.url, "gateway_upstream_inflight", upstream="audio") == 0,
+             timeout=5, every=0.1, what="the gateway to stop counting the stream as in flight")
 
 
 def test_an_upstream_that_dies_mid_stream_ends_it_with_an_error_event(gateway, keys, audio_service, spoken):
@@ -225,10 +218,6 @@ def test_an_upstream_that_dies_mid_stream_ends_it_with_an_error_event(gateway, k
             if e.type == "transcript.text.delta" and audio_service.running:
                 audio_service.kill()
     audio_service.start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        r = httpx.get(f"{gateway.url}/api/v1/health", timeout=10).json()
-        if {u["name"]: u for u in r["upstreams"]}["audio"]["ready"]:
-            break
-        time.sleep(0.5)
+    wait_for(lambda: {u["name"]: u for u in httpx.get(f"{gateway.url}/api/v1/health", timeout=10).json()["upstreams"]}
+             ["audio"]["ready"], timeout=60, what="the restarted audio-service to be ready")
     assert native_stream(gateway, keys["all"], spoken[0], stream="true")[-1][0] == "done"

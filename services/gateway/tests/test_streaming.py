@@ -6,14 +6,13 @@ client: tests/e2e/test_streaming_e2e.py.)"""
 
 from __future__ import annotations
 
-import time
 
 import httpx
 import openai
 import pytest
 
 from conftest import ECHO_KEY, STMT_KEY, TRANS_KEY, GatewayProcess, default_routes, make_wav
-from kit.testing import prometheus_sample, sse_events
+from kit.testing import prometheus_sample, sse_events, wait_for
 
 
 def events_of(text: str) -> list[tuple[str, dict]]:
@@ -182,14 +181,9 @@ def test_a_client_that_goes_away_frees_the_slot_and_stops_the_upstream(patient_g
         for _ in range(2):  # both of the route's slots (max_concurrency 2), one after the other
             assert stream_lines(c, path, lambda ls: ls[-1] == first)[-1] == first
     # the disconnect, not the route's 60 s timeout, closes the upstream stream and gives the slot back
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        inflight = prometheus_sample(patient_gateway.url, "gateway_upstream_inflight", upstream="audio")
-        if inflight == 0 and upstreams["audio"].last()["streams_cut"] >= cut + 2:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError(f"still {inflight} upstream calls in flight after the clients left")
+    wait_for(lambda: prometheus_sample(patient_gateway.url, "gateway_upstream_inflight", upstream="audio") == 0
+             and upstreams["audio"].last()["streams_cut"] >= cut + 2,
+             timeout=20, every=0.1, what="no upstream calls in flight after the clients left")
     upstreams["audio"].control(stream_mode="ok")
     for _ in range(3):  # the slots are free: whole streams run at once
         with patient_gateway.client(TRANS_KEY, timeout=10) as c:

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any, Callable
 
 
 RECORDED_GPU_PROBES = Path(__file__).parent / "gpu_probes"
@@ -51,6 +52,27 @@ def wait_http_ok(url: str, timeout: float = 60.0, proc: subprocess.Popen | None 
             last = str(exc)
         time.sleep(0.2)
     raise TimeoutError(f"{url} not ready after {timeout:.0f}s ({last})")
+
+
+def wait_for(fn: Callable[[], Any], timeout: float = 60, every: float = 0.5, what: str = "condition",
+             alive: Callable[[], bool] | None = None) -> Any:
+    """Call `fn` until it returns something truthy and return that; fail after `timeout` seconds
+    (early when `alive` says the process behind it died). Errors count as 'not yet'."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise RuntimeError(f"gave up waiting for {what}: the process exited")
+        try:
+            value = fn()
+        except Exception as exc:  # noqa: BLE001 - reported if the wait times out
+            value, last = None, exc
+        else:
+            last = value
+            if value:
+                return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 class ServerProcess:
